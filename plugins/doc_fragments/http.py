@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # HTTP behaviour towards IMS and ACCS.
+    DOCUMENTATION = r'''
+options:
+  timeout:
+    description: Seconds to wait for a connection and for each answer.
+    type: int
+    default: 30
+  retries:
+    description:
+      - Retries on HTTP 429, 502, 503, 504 and connection failures, with jittered exponential backoff;
+        a C(Retry-After) header is honoured up to 60 seconds.
+    type: int
+    default: 3
+  validate_certs:
+    description: Verify TLS certificates of IMS and ACCS. Turning it off warns.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle (PEM) to verify IMS and ACCS certificates with, instead of the system store.
+    type: path
+'''

@@ -1,0 +1,405 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turns a credential (in Vault, or given as options) into a valid access token.
+
+Decisions, in order: reuse the cached token while it stays valid for ``min_ttl`` more seconds;
+otherwise ask IMS once and write the new access token and the rotated refresh token back with
+check-and-set on the version read. Refresh tokens are single-use, so when several runs refresh
+one credential at once the losers adopt the winner's token instead of failing, and a rotated
+refresh token that cannot be written to Vault is kept in a 0600 recovery file, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import (
+    Credential,
+    format_time,
+)
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+    AccsError,
+    ConfigError,
+    InvalidGrantError,
+    VaultConflictError,
+    VaultAccessError,
+    VaultError,
+    VaultPathError,
+    VaultUnavailableError,
+)
+
+DEFAULT_MIN_TTL = 600
+DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
+ROTATION_WAIT = 3.0      # how long a loser waits to see the winner's write after invalid_grant
+WRITE_ATTEMPTS = 3       # Vault write attempts when Vault is unavailable
+MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy contention
+
+# Documents read or written by this process, so a task's loop items read Vault once.
+_DOCUMENTS = {}
+
+
+def reset_process_caches():
+    _DOCUMENTS.clear()
+
+
+class TokenRequest:
+    """What the caller asked for: options of ims_token or accs_rest."""
+
+    def __init__(self, grant_type=None, client_id=None, client_secret=None, scopes=None, refresh_token=None,
+                 code=None, code_verifier=None, redirect_uri=None, vault_path=None, min_ttl=DEFAULT_MIN_TTL,
+                 force_refresh=False, refresh_token_max_age=None):
+        self.grant_type = grant_type
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scopes = scopes
+        self.refresh_token = refresh_token
+        self.code = code
+        self.code_verifier = code_verifier
+        self.redirect_uri = redirect_uri
+        self.vault_path = vault_path
+        self.min_ttl = DEFAULT_MIN_TTL if min_ttl is None else min_ttl
+        self.force_refresh = bool(force_refresh)
+        self.refresh_token_max_age = refresh_token_max_age
+
+    def overrides(self):
+        return {"client_id": self.client_id, "client_secret": self.client_secret, "scopes": self.scopes,
+                "refresh_token": self.refresh_token, "grant_type": self.grant_type}
+
+
+class TokenResult:
+    def __init__(self, access_token, token_type, expires_at, refreshed, changed, credential=None,
+                 refresh_token=None, source="cache"):
+        self.access_token = access_token
+        self.token_type = token_type or "bearer"
+        self.expires_at = expires_at
+        self.refreshed = refreshed
+        self.changed = changed
+        self.credential = credential
+        self.refresh_token = refresh_token
+        self.source = source
+
+    def expires_in(self, now=None):
+        if self.expires_at is None:
+            return None
+        return max(0, int(self.expires_at - (time.time() if now is None else now)))
+
+
+def _fingerprint(value):
+    return hashlib.sha256((value or "").encode("utf-8")).hexdigest()
+
+
+class TokenManager:
+    def __init__(self, ims, store=None, check_mode=False, recovery_dir=None, clock=time.time, sleep=time.sleep,
+                 rotation_wait=ROTATION_WAIT):
+        self.ims = ims
+        self.store = store
+        self.check_mode = check_mode
+        self.recovery_dir = os.path.expanduser(recovery_dir or DEFAULT_RECOVERY_DIR)
+        self.clock = clock
+        self.sleep = sleep
+        self.rotation_wait = rotation_wait
+
+    # -- entry point -----------------------------------------------------------------------------
+
+    def token(self, request, rejected=None):
+        """A TokenResult; ``rejected`` is an access token ACCS just refused (forces a renewal)."""
+        if request.vault_path:
+            if self.store is None:
+                raise ConfigError("vault_path is set but no Vault connection is configured: set vault_url (VAULT_ADDR).")
+            return self._from_vault(request, rejected)
+        return self._from_options(request)
+
+    # -- without Vault ---------------------------------------------------------------------------
+
+    def _from_options(self, request):
+        grant = request.grant_type
+        cred = Credential.from_document({}, "given as options", request.overrides(),
+                                        require_grant=grant != "authorization_code")
+        grant = grant or cred.grant_type
+        if self.check_mode:
+            return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
+        now = self.clock()
+        issued = self._ask_ims(grant, cred, request)
+        return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
+                           changed=True, credential=cred, refresh_token=issued.refresh_token, source="ims")
+
+    # -- with Vault ------------------------------------------------------------------------------
+
+    def _key(self, path):
+        return (self.store.settings.identity(), self.store.mount, path.strip("/"))
+
+    def _read(self, path, fresh=False):
+        key = self._key(path)
+        if not fresh and key in _DOCUMENTS:
+            return _DOCUMENTS[key]
+        document, version = self.store.read(path)
+        _DOCUMENTS[key] = (document, version)
+        return document, version
+
+    def _read_or_empty(self, path):
+        try:
+            return self._read(path, fresh=True)
+        except VaultPathError as err:
+            if "KV version 1" in str(err):
+                raise
+            return {}, 0
+
+    def _where(self, path):
+        return self.store.describe(path.strip("/"))
+
+    def _usable(self, cred, request, rejected, honour_force=True):
+        now = self.clock()
+        if honour_force and request.force_refresh:
+            return False
+        ttl = cred.cached_ttl(now)
+        if ttl is None or ttl < request.min_ttl:
+            return False
+        if rejected is not None and cred.access_token == rejected:
+            return False
+        if honour_force and request.refresh_token_max_age is not None and cred.grant_type == "refresh_token":
+            issued = cred.refresh_token_issued_at
+            if issued is None or now - issued >= request.refresh_token_max_age:
+                return False
+        return True
+
+    def _cached(self, cred, source="cache"):
+        return TokenResult(cred.access_token, "bearer", cred.access_token_expires_at, refreshed=False, changed=False,
+                           credential=cred, source=source)
+
+    def _from_vault(self, request, rejected):
+        path = request.vault_path.strip().strip("/")
+        where = self._where(path)
+        if request.grant_type == "authorization_code":
+            return self._exchange_code(path, where, request)
+        document, version = self._read(path, fresh=rejected is not None)
+        cred = Credential.from_document(document, where, request.overrides())
+        if self._usable(cred, request, rejected):
+            return self._cached(cred)
+        if self.check_mode:
+            return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
+        return self._renew(path, where, document, version, cred, request, rejected)
+
+    def _exchange_code(self, path, where, request):
+        if not request.code:
+            raise ConfigError("grant_type authorization_code needs the code option: pass the code from the redirect.")
+        document, version = self._read_or_empty(path)
+        cred = Credential.from_document(document, where, request.overrides(), require_grant=False)
+        if self.check_mode:
+            return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
+        now = self.clock()
+        issued = self._ask_ims("authorization_code", cred, request)
+        base = dict(document)
+        base.setdefault("client_id", cred.client_id)
+        if request.client_secret and not (document.get("client_secret") or document.get("client_secrets")):
+            base["client_secret"] = request.client_secret
+        if cred.scopes and not document.get("scopes"):
+            base["scopes"] = ",".join(cred.scopes)
+        if issued.refresh_token:
+            base["grant_type"] = "refresh_token"
+        # A code exchange starts a new chain: it wins over whatever concurrent writes happened.
+        for _ in range(MAX_ROUNDS):
+            new_doc = self._merged(base, issued, now)
+            try:
+                self._write(path, new_doc, version, issued)
+                break
+            except VaultConflictError:
+                document, version = self._read_or_empty(path)
+                base.update({k: v for k, v in document.items() if k not in base})
+        else:
+            self._save_recovery(path, issued, replaced=cred.refresh_token,
+                                reason=VaultConflictError("concurrent writers kept changing it"))
+        cred = Credential.from_document(new_doc, where, require_grant=False)
+        return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
+                           changed=True, credential=cred, source="ims")
+
+    def _renew(self, path, where, document, version, cred, request, rejected):
+        recovered = self._load_recovery(path, cred.refresh_token)
+        if recovered:
+            cred.refresh_token = recovered
+        for _ in range(MAX_ROUNDS):
+            now = self.clock()
+            try:
+                issued = self._ask_ims(cred.grant_type, cred, request)
+            except InvalidGrantError as err:
+                if cred.grant_type != "refresh_token":
+                    raise
+                newer = self._wait_for_rotation(path, version, cred.refresh_token)
+                if newer is None:
+                    raise InvalidGrantError(
+                        "IMS refused the refresh token stored at %s (%s): it expired (refresh tokens last about 14 days), "
+                        "was revoked, or was used by a tool that did not store the rotated one; run "
+                        "playbooks/bootstrap_refresh_token.yml to store a new one."
+                        % (where, _reason(err)), error=err.error, status=err.status, debug_id=err.debug_id)
+                document, version = newer
+                cred = Credential.from_document(document, where, request.overrides())
+                if self._usable(cred, request, rejected, honour_force=False):
+                    return self._cached(cred, source="concurrent_refresh")
+                continue
+            new_doc = self._merged(document, issued, now)
+            try:
+                self._write(path, new_doc, version, issued, replaced=cred.refresh_token)
+            except VaultConflictError:
+                current, current_version = self._read(path, fresh=True)
+                current_cred = Credential.from_document(current, where, request.overrides())
+                if cred.grant_type == "refresh_token" and current_cred.refresh_token != cred.refresh_token:
+                    # Someone else stored another refresh token meanwhile: theirs stays the document's.
+                    if self._usable(current_cred, request, rejected, honour_force=False):
+                        return self._cached(current_cred, source="concurrent_refresh")
+                    return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in,
+                                       refreshed=True, changed=False, credential=current_cred, source="ims")
+                document, version = current, current_version
+                try:
+                    new_doc = self._merged(document, issued, now)
+                    self._write(path, new_doc, version, issued, replaced=cred.refresh_token)
+                except VaultConflictError:
+                    self._save_recovery(path, issued, cred.refresh_token,
+                                        VaultConflictError("concurrent writers kept changing it"))
+            self._drop_recovery(path)
+            cred = Credential.from_document(new_doc, where, request.overrides())
+            return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
+                               changed=True, credential=cred, source="ims")
+        raise AccsError("Could not renew the token of %s: other runs kept rotating it at the same time; run again."
+                        % where)
+
+    def _wait_for_rotation(self, path, version, used_refresh_token):
+        """The winner's (document, version) once it stored a new refresh token, or None."""
+        deadline = self.clock() + self.rotation_wait
+        delay = 0.05
+        while True:
+            document, current = self._read(path, fresh=True)
+            token = document.get("refresh_token")
+            if current != version and token and token != used_refresh_token:
+                return document, current
+            if self.clock() >= deadline:
+                return None
+            self.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _merged(self, document, issued, now):
+        new_doc = dict(document)
+        new_doc["access_token"] = issued.access_token
+        new_doc["access_token_expires_at"] = format_time(now + issued.expires_in)
+        if issued.refresh_token:
+            new_doc["refresh_token"] = issued.refresh_token
+            new_doc["refresh_token_issued_at"] = format_time(now)
+        return new_doc
+
+    def _write(self, path, document, version, issued, replaced=None):
+        """CAS write with retries while Vault is unavailable; the rotated token is never dropped."""
+        attempt = 0
+        while True:
+            try:
+                new_version = self.store.write(path, document, cas=version)
+            except VaultConflictError:
+                raise
+            except VaultUnavailableError as err:
+                attempt += 1
+                if attempt < WRITE_ATTEMPTS:
+                    self.sleep(0.5 * (2 ** (attempt - 1)))
+                    continue
+                self._fail_write(path, issued, replaced, err)
+            except VaultError as err:
+                self._fail_write(path, issued, replaced, err)
+            _DOCUMENTS[self._key(path)] = (document, new_version)
+            return new_version
+
+    def _fail_write(self, path, issued, replaced, err):
+        if issued.refresh_token:
+            self._save_recovery(path, issued, replaced, err)
+        raise VaultError(
+            "IMS issued a new access token for %s but storing it failed: %s" % (self._where(path), _lower_first(err.message)))
+
+    # -- recovery file -----------------------------------------------------------------------------
+
+    def recovery_file(self, path):
+        settings = self.store.settings
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "%s_%s_%s" % (settings.url, self.store.mount, path)).strip("_")
+        return os.path.join(self.recovery_dir, name[:180] + ".json")
+
+    def _save_recovery(self, path, issued, replaced, reason):
+        target = self.recovery_file(path)
+        record = {
+            "vault_url": self.store.settings.url,
+            "vault_mount": self.store.mount,
+            "vault_path": path,
+            "refresh_token": issued.refresh_token,
+            "replaces_sha256": _fingerprint(replaced),
+            "saved_at": format_time(self.clock()),
+        }
+        try:
+            os.makedirs(self.recovery_dir, mode=0o700, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.recovery_dir, prefix=".recovery-")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(record, stream)
+            os.chmod(temp, 0o600)
+            os.replace(temp, target)
+        except OSError as exc:
+            raise VaultError(
+                "IMS issued a new refresh token for %s, storing it in Vault failed (%s) and so did saving it to %s "
+                "(%s): the credential must be bootstrapped again with playbooks/bootstrap_refresh_token.yml."
+                % (self._where(path), _short(reason), target, exc.strerror or type(exc).__name__))
+        raise VaultError(
+            "IMS issued a new refresh token for %s but storing it failed (%s); it is saved in %s (mode 0600), and the "
+            "next run stores it in Vault by itself once Vault accepts writes again."
+            % (self._where(path), _short(reason), target),
+            recovery_file=target)
+
+    def _load_recovery(self, path, stored_refresh_token):
+        """The refresh token of a recovery file that replaces the one Vault still holds, if any."""
+        target = self.recovery_file(path)
+        try:
+            with open(target, encoding="utf-8") as stream:
+                record = json.load(stream)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
+            return None
+        token = record.get("refresh_token")
+        return token if isinstance(token, str) and token else None
+
+    def _drop_recovery(self, path):
+        try:
+            os.unlink(self.recovery_file(path))
+        except OSError:
+            pass
+
+    # -- IMS -------------------------------------------------------------------------------------
+
+    def _ask_ims(self, grant, cred, request):
+        if grant == "authorization_code":
+            return self.ims.authorization_code(cred.client_id, cred.client_secrets, request.code,
+                                               request.code_verifier, request.redirect_uri)
+        if grant == "refresh_token":
+            return self.ims.refresh(cred.client_id, cred.client_secrets, cred.refresh_token)
+        if grant == "client_credentials":
+            return self.ims.client_credentials(cred.client_id, cred.client_secrets, cred.scopes)
+        raise ConfigError("Unknown grant_type %r: use authorization_code, refresh_token or client_credentials." % grant)
+
+
+def _reason(err):
+    parts = [err.error or "error"]
+    if err.status:
+        parts.append("HTTP %s" % err.status)
+    if err.debug_id:
+        parts.append("x-debug-id %s" % err.debug_id)
+    return ", ".join(parts)
+
+
+def _short(err):
+    if isinstance(err, VaultConflictError):
+        return "concurrent writers kept changing it"
+    if isinstance(err, VaultAccessError):
+        return "Vault denied the write"
+    if isinstance(err, VaultUnavailableError):
+        return "Vault was unreachable or sealed"
+    return "Vault refused the write"
+
+
+def _lower_first(text):
+    return text[:1].lower() + text[1:] if text else text

@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: accs_rest
+short_description: Call the Adobe Commerce as a Cloud Service (ACCS) REST API with IMS tokens handled for you
+version_added: 0.1.0
+description:
+  - Sends one authenticated request to an ACCS REST endpoint, or walks all pages of a search endpoint.
+  - Give the credential's O(vault_path) and the module gets, reuses and refreshes the IMS access token itself, with
+    the same logic as M(adobe_commerce.accs.ims_token). On HTTP 401 it forces one refresh and retries once.
+  - Within one task (its loop items included) the credential is read from Vault once and one HTTP session is reused.
+  - Retries HTTP 429, 502, 503, 504 and connection failures with backoff, honouring C(Retry-After) up to 60 seconds.
+  - With a local connection the work runs in the controller's worker process (an action plugin).
+author:
+  - adobe_commerce.accs maintainers
+extends_documentation_fragment:
+  - adobe_commerce.accs.vault
+  - adobe_commerce.accs.ims
+  - adobe_commerce.accs.http
+options:
+  base_url:
+    description:
+      - The instance's REST base URL, C(https://<region>.api.commerce.adobe.com/<tenant-id>).
+      - Plain C(http://) is refused unless the host is a loopback address.
+    type: str
+    required: true
+  path:
+    description: Endpoint path below O(base_url), for example C(/V1/store/storeConfigs).
+    type: str
+    required: true
+  method:
+    description: HTTP method.
+    type: str
+    default: GET
+    choices: [GET, HEAD, POST, PUT, PATCH, DELETE]
+  query:
+    description:
+      - Query parameters. Nested dicts and lists are encoded the way Commerce reads them, for example
+        C(searchCriteria[filter_groups][0][filters][0][field]=sku); a list of plain values becomes C(key[]=a&key[]=b).
+    type: dict
+  body:
+    description: Request body; a dict or list is sent as JSON, a string as it is.
+    type: raw
+  headers:
+    description: Extra request headers. C(Authorization) is refused; the module sets it.
+    type: dict
+    default: {}
+  store_code:
+    description: Store scope, sent as the C(Store) header (V(all), V(default) or a store view code).
+    type: str
+  status_code:
+    description: Statuses that count as success.
+    type: list
+    elements: int
+    default: [200]
+  access_token:
+    description:
+      - A bare access token to use instead of O(vault_path). A 401 then fails, as there is nothing to refresh.
+    type: str
+  api_key:
+    description: Sent as C(x-api-key). Defaults to the credential's C(client_id).
+    type: str
+  org_id:
+    description: IMS organization id, sent as C(x-gw-ims-org-id). Defaults to the credential's C(org_id).
+    type: str
+  paginate:
+    description:
+      - Walk C(searchCriteria[currentPage]) from 1 with C(searchCriteria[pageSize]=page_size), stop on
+        C(total_count), detect a server that repeats its last page, and return every item once.
+    type: bool
+    default: false
+  page_size:
+    description: Page size when O(paginate=true).
+    type: int
+    default: 100
+attributes:
+  check_mode:
+    support: full
+    description: GET and HEAD run (they change nothing); other methods are not sent and report C(changed=true).
+  diff_mode:
+    support: none
+    description: Nothing to show.
+notes:
+  - C(changed) is false for GET and HEAD, true for other methods.
+  - No Authorization header, token or token request body appears in results, failures or warnings.
+requirements:
+  - requests
+  - hvac (with O(vault_path))
+'''
+
+EXAMPLES = r'''
+- name: Read the store configurations
+  adobe_commerce.accs.accs_rest:
+    base_url: "{{ accs_base_url }}"
+    path: /V1/store/storeConfigs
+    vault_path: "{{ accs_vault_path }}"
+    ims_url: "{{ accs_ims_url | default(omit) }}"
+    ca_path: "{{ accs_ca_path | default(omit) }}"
+  register: store_configs
+
+- name: Read the French store view's configuration only
+  adobe_commerce.accs.accs_rest:
+    base_url: "{{ accs_base_url }}"
+    path: /V1/store/storeConfigs
+    query:
+      storeCodes: [fr]
+    store_code: fr
+    vault_path: "{{ accs_vault_path }}"
+    ims_url: "{{ accs_ims_url | default(omit) }}"
+    ca_path: "{{ accs_ca_path | default(omit) }}"
+
+- name: All enabled products, every page
+  adobe_commerce.accs.accs_rest:
+    base_url: "{{ accs_base_url }}"
+    path: /V1/products
+    paginate: true
+    page_size: 50
+    query:
+      searchCriteria:
+        filter_groups:
+          - filters:
+              - field: status
+                value: 1
+                condition_type: eq
+    vault_path: "{{ accs_vault_path }}"
+    ims_url: "{{ accs_ims_url | default(omit) }}"
+    ca_path: "{{ accs_ca_path | default(omit) }}"
+  register: products
+'''
+
+RETURN = r'''
+status:
+  description: HTTP status of the (last) answer.
+  returned: success
+  type: int
+json:
+  description: Parsed JSON body, or null. With O(paginate), C(items) holds every item once and C(total_count) the total.
+  returned: success
+  type: raw
+url:
+  description: The URL requested (no secrets in it).
+  returned: success
+  type: str
+elapsed:
+  description: Seconds the request took, retries and a token refresh included.
+  returned: success
+  type: float
+pages:
+  description: Number of pages fetched.
+  returned: with O(paginate=true)
+  type: int
+headers:
+  description: Response headers that carry no secret (content type, x-debug-id, rate-limit and cache headers).
+  returned: success, without O(paginate)
+  type: dict
+token_refreshed:
+  description: Whether IMS was asked for a token during this task.
+  returned: with O(vault_path) or O(client_id)
+  type: bool
+token_expires_at:
+  description: Expiry of the access token used, ISO-8601 UTC.
+  returned: with O(vault_path) or O(client_id)
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_accs_rest, run_in_module
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import ACCS_REST_RULES, ACCS_REST_SPEC
+
+
+def main():
+    module = AnsibleModule(argument_spec=ACCS_REST_SPEC, supports_check_mode=True, **ACCS_REST_RULES)
+    run_in_module(module, run_accs_rest)
+
+
+if __name__ == "__main__":
+    main()

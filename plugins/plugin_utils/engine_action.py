@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Base of the action plugins that run the engine inside the controller's worker.
+
+A module run costs a new Python process and the collection's imports; over hundreds of
+environments that start-up dominates. With a local connection the same engine code the
+module uses runs here instead; with any other connection the module runs on the target.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import unexpected_error_message
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError
+
+LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
+
+
+class EngineAction(ActionBase):
+    MODULE = None       # fully qualified module name, for remote targets
+    SPEC = None         # argument spec shared with the module
+    RULES = {}          # mutually_exclusive, required_if, ...
+    OPERATION = None    # engine function(params, check_mode, warnings) -> dict
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _runs_locally(self):
+        names = {getattr(self._connection, "transport", None), getattr(self._connection, "_load_name", None),
+                 getattr(self._play_context, "connection", None)}
+        return bool(names & set(LOCAL_CONNECTIONS))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        if not self._runs_locally():
+            result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
+                                               task_vars=task_vars))
+            return result
+        validation, params = self.validate_argument_spec(argument_spec=self.SPEC, **self.RULES)
+        warnings = []
+        operation = type(self).OPERATION
+        try:
+            outcome = operation(params, check_mode=bool(self._task.check_mode), warnings=warnings)
+        except AccsError as err:
+            outcome = dict(err.details, failed=True, msg=err.message)
+        except Exception as exc:  # a bug: one sentence, never the exception text
+            outcome = {"failed": True, "msg": unexpected_error_message(exc)}
+        if warnings:
+            outcome["warnings"] = warnings
+        # What AnsibleModule does for a module: no no_log value leaves in the result.
+        outcome = remove_values(outcome, validation._no_log_values)
+        result.update(outcome)
+        return result
