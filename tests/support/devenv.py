@@ -1,0 +1,410 @@
+"""Local development environment: OpenBao + the IMS/ACCS emulator, seeded, plus the collection.
+
+    python tests/support/devenv.py demo   # seed, run the store-config audit, stop (`make demo`)
+    python tests/support/devenv.py up     # seed, print the exports, wait for Ctrl-C (`make env`)
+
+State lives in ``build/devenv/`` (``--workdir``): the servers' logs, the emulator's CA, the built
+collection (``collections/``), ``inventory.yml``, ``env.sh`` and the audit reports
+(``accs-reports/``).  Every process started here is stopped on exit, on failure, on Ctrl-C and on
+SIGTERM or SIGHUP.
+
+Seeding
+-------
+* emulator client ``accs-demo-client`` with two client secrets, grants ``refresh_token``,
+  ``authorization_code`` and ``client_credentials``, scopes ``AdobeID,openid,offline_access,commerce.accs``;
+* tenants ``demo-us`` and ``demo-eu`` (the emulator's default data) and ``demo-drift`` (default data,
+  but store view ``fr`` has ``secure_base_url`` on http:// and display currency GBP);
+* per tenant a refresh token minted through the emulator's control API and a KV v2 document at
+  ``secret/accs/<tenant>``: ``client_id``, ``client_secret`` (the first secret), ``refresh_token``,
+  ``scopes``, ``grant_type: refresh_token``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.ansible_runner import (  # noqa: E402
+    REPO_ROOT,
+    build_and_install_collection,
+    hermetic_env,
+    parse_default_output,
+    venv_tool,
+)
+from tests.support.openbao import running_openbao  # noqa: E402
+
+DEFAULT_WORKDIR = REPO_ROOT / "build" / "devenv"
+CLIENT_ID = "accs-demo-client"
+SCOPES = ["AdobeID", "openid", "offline_access", "commerce.accs"]
+GRANTS = ["refresh_token", "authorization_code", "client_credentials"]
+TENANTS = ("demo-us", "demo-eu", "demo-drift")
+DRIFT_TENANT = "demo-drift"
+VAULT_MOUNT = "secret"
+AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "audit_store_config.yml"
+# the store-config fields the demo expects on every tenant (compared by the audit)
+EXPECTED_FIELDS = (
+    "locale",
+    "base_currency_code",
+    "default_display_currency_code",
+    "timezone",
+    "weight_unit",
+    "base_url",
+    "secure_base_url",
+)
+
+
+class _Terminated(SystemExit):
+    pass
+
+
+def _on_signal(signum, _frame):
+    raise _Terminated(128 + signum)
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --------------------------------------------------------------------------- data
+def drift_store_configs() -> list[dict]:
+    from tests.emulator import data
+
+    configs = data.default_store_configs()
+    for config in configs:
+        if config["code"] == "fr":
+            config["secure_base_url"] = config["secure_base_url"].replace("https://", "http://", 1)
+            config["default_display_currency_code"] = "GBP"
+    return configs
+
+
+def expected_store_configs() -> dict[str, dict]:
+    """``{store code: {field: value}}`` as a clean tenant has it (the emulator's default data)."""
+    from tests.emulator import data
+
+    return {
+        config["code"]: {field: config[field] for field in EXPECTED_FIELDS}
+        for config in data.default_store_configs()
+    }
+
+
+def seed(emulator, openbao) -> dict[str, dict]:
+    """Seed the emulator and Vault; returns ``{tenant: vault document}``."""
+    client_secrets = ["p8e-" + secrets.token_urlsafe(24), "p8e-" + secrets.token_urlsafe(24)]
+    emulator.reset()
+    emulator.add_client(CLIENT_ID, client_secrets=client_secrets, grants=GRANTS, scopes=SCOPES)
+    vault = openbao.client()
+    documents = {}
+    for tenant in TENANTS:
+        if tenant == DRIFT_TENANT:
+            emulator.set_tenant(tenant, storeConfigs=drift_store_configs())
+        else:
+            emulator.set_tenant(tenant)
+        document = {
+            "client_id": CLIENT_ID,
+            "client_secret": client_secrets[0],
+            "refresh_token": emulator.mint_refresh_token(CLIENT_ID, SCOPES),
+            "scopes": ",".join(SCOPES),
+            "grant_type": "refresh_token",
+        }
+        vault.secrets.kv.v2.create_or_update_secret(
+            path=f"accs/{tenant}", secret=document, mount_point=VAULT_MOUNT, cas=0
+        )
+        documents[tenant] = document
+    return documents
+
+
+def write_inventory(path: Path, emulator) -> Path:
+    import yaml
+
+    hosts = {
+        tenant: {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "accs_base_url": emulator.accs_url(tenant),
+            "accs_vault_path": f"accs/{tenant}",
+            "accs_ims_url": emulator.ims_url,
+            "accs_ca_path": str(emulator.ca_path),
+        }
+        for tenant in TENANTS
+    }
+    inventory = {
+        "all": {
+            "children": {
+                "accs": {
+                    "hosts": hosts,
+                    "vars": {
+                        "accs_vault_mount": VAULT_MOUNT,
+                        "accs_expected_store_configs": expected_store_configs(),
+                    },
+                }
+            }
+        }
+    }
+    header = (
+        "# Written by tests/support/devenv.py for the local OpenBao + emulator; rewritten on each run.\n"
+        f"# {DRIFT_TENANT} has drifted on purpose (store view fr: http:// secure_base_url, GBP display currency).\n"
+    )
+    path.write_text(header + yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- environment
+@contextlib.contextmanager
+def devenv(workdir: Path):
+    """Start both servers, seed, install the collection; yield a dict describing it all."""
+    from tests.emulator.control import running_emulator
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in ("openbao", "emulator", "ansible-home", "ansible-tmp", "accs-reports", "env.sh", "inventory.yml"):
+        target = workdir / stale
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        elif target.exists():
+            target.unlink()
+    with contextlib.ExitStack() as stack:
+        say(f">> starting OpenBao (log: {_rel(workdir / 'openbao' / 'openbao.log')})")
+        openbao = stack.enter_context(running_openbao(workdir / "openbao"))
+        say(f">> starting the IMS/ACCS emulator (log: {_rel(workdir / 'emulator' / 'emulator.log')})")
+        emulator = stack.enter_context(running_emulator(workdir / "emulator"))
+        say(">> seeding the emulator and Vault")
+        documents = seed(emulator, openbao)
+        say(">> building and installing the collection")
+        collections = build_and_install_collection(workdir)
+        inventory = write_inventory(workdir / "inventory.yml", emulator)
+        reports = workdir / "accs-reports"
+        reports.mkdir(parents=True, exist_ok=True)
+        env_sh = workdir / "env.sh"
+        env_sh.write_text(_exports(openbao, collections) + "\n", encoding="utf-8")
+        env_sh.chmod(0o600)
+        yield {
+            "workdir": workdir,
+            "openbao": openbao,
+            "emulator": emulator,
+            "documents": documents,
+            "collections": collections,
+            "inventory": inventory,
+            "reports": reports,
+            "env_sh": env_sh,
+        }
+
+
+def _exports(openbao, collections: Path) -> str:
+    return (
+        f"export VAULT_ADDR={shlex.quote(openbao.url)} VAULT_TOKEN={shlex.quote(openbao.root_token)} "
+        f"ANSIBLE_COLLECTIONS_PATH={shlex.quote(str(collections))}"
+    )
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _ansible_env(env: dict) -> dict[str, str]:
+    workdir = env["workdir"]
+    return hermetic_env(
+        {
+            **env["openbao"].env(),
+            "ANSIBLE_COLLECTIONS_PATH": str(env["collections"]),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0",
+            "ANSIBLE_HOME": str(workdir / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_HOST_KEY_CHECKING": "0",
+        }
+    )
+
+
+# --------------------------------------------------------------------------- demo
+def run_audit(env: dict) -> int:
+    reports: Path = env["reports"]
+    cmd = [
+        venv_tool("ansible-playbook"),
+        "-i",
+        str(env["inventory"]),
+        str(AUDIT_PLAYBOOK),
+        "-e",
+        json.dumps({"accs_audit_report_dir": str(reports), "accs_audit_fail_on_drift": False}),
+    ]
+    say(">> " + " ".join(shlex.quote(part) for part in cmd))
+    say()
+    proc = subprocess.Popen(  # noqa: S603
+        cmd,
+        cwd=REPO_ROOT,
+        env=_ansible_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    captured = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            captured.append(line)
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        rc = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    stats = parse_default_output("".join(captured))["stats"]
+    failed = sorted(host for host, counts in stats.items() if counts.get("failed") or counts.get("unreachable"))
+    say()
+    say("== demo summary ==")
+    report_files = sorted(p for p in reports.rglob("*") if p.is_file())
+    if report_files:
+        say(f"reports ({_rel(reports)}/):")
+        for path in report_files:
+            say(f"  {_rel(path)}")
+    else:
+        say(f"no report files were written to {_rel(reports)}/")
+    if rc == 0:
+        say(f"audit finished; {DRIFT_TENANT} is expected to show drift (store view fr) in its report.")
+        return 0
+    if failed == [DRIFT_TENANT]:
+        say(f"drift found on {DRIFT_TENANT}, as expected: the demo tenant was seeded with drift. Demo OK.")
+        return 0
+    say(f"audit playbook failed (exit {rc}); failed hosts: {', '.join(failed) or 'unknown'}")
+    return rc
+
+
+def smoke_check(env: dict) -> int:
+    """Without the audit playbook: read each Vault document, refresh at IMS, read store configs."""
+    emulator = env["emulator"]
+    vault = env["openbao"].client()
+    expected = expected_store_configs()
+    session = emulator.session()  # trusts the emulator's CA (and ignores REQUESTS_CA_BUNDLE)
+    problems = 0
+    for tenant in TENANTS:
+        read = vault.secrets.kv.v2.read_secret_version(
+            path=f"accs/{tenant}", mount_point=VAULT_MOUNT, raise_on_deleted_version=True
+        )
+        document, version = read["data"]["data"], read["data"]["metadata"]["version"]
+        token = session.post(
+            emulator.token_url,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": document["refresh_token"],
+                "client_id": document["client_id"],
+                "client_secret": document["client_secret"],
+            },
+            timeout=30,
+        )
+        if token.status_code != 200:
+            say(f"  {tenant}: IMS refused the refresh ({token.status_code}, {token.json().get('error')})")
+            problems += 1
+            continue
+        grant = token.json()
+        # the refresh token rotates: store the new one at once, guarded by check-and-set
+        vault.secrets.kv.v2.create_or_update_secret(
+            path=f"accs/{tenant}",
+            secret={**document, "refresh_token": grant["refresh_token"]},
+            mount_point=VAULT_MOUNT,
+            cas=version,
+        )
+        answer = session.get(
+            emulator.accs_url(tenant) + "/V1/store/storeConfigs",
+            headers={"Authorization": f"Bearer {grant['access_token']}", "x-api-key": document["client_id"]},
+            timeout=30,
+        )
+        if answer.status_code != 200:
+            say(f"  {tenant}: ACCS answered {answer.status_code}")
+            problems += 1
+            continue
+        drift = [
+            f"{config['code']}.{field}: {config.get(field)!r} (expected {want!r})"
+            for config in answer.json()
+            for field, want in expected.get(config["code"], {}).items()
+            if config.get(field) != want
+        ]
+        if drift:
+            say(f"  {tenant}: {len(drift)} drifted setting(s): " + "; ".join(drift))
+        else:
+            say(f"  {tenant}: store configs as expected")
+        if bool(drift) != (tenant == DRIFT_TENANT):
+            say(f"  {tenant}: UNEXPECTED: drift was {'found' if drift else 'not found'}")
+            problems += 1
+    return 1 if problems else 0
+
+
+def cmd_demo(args) -> int:
+    with devenv(args.workdir) as env:
+        say(f">> inventory: {_rel(env['inventory'])}")
+        if AUDIT_PLAYBOOK.is_file():
+            return run_audit(env)
+        say()
+        say(f"The audit playbook ({_rel(AUDIT_PLAYBOOK)}) is not there yet: running a smoke check instead")
+        say("(Vault documents read through hvac, refresh at the emulated IMS, store configs from ACCS).")
+        rc = smoke_check(env)
+        say()
+        say("== demo summary ==")
+        say(f"smoke check {'passed' if rc == 0 else 'FAILED'}; drift on {DRIFT_TENANT} is expected.")
+        say(f"reports will be written to {_rel(env['reports'])}/ by the audit playbook.")
+        return rc
+
+
+def cmd_up(args) -> int:
+    with devenv(args.workdir) as env:
+        openbao, emulator = env["openbao"], env["emulator"]
+        say()
+        say("OpenBao and the IMS/ACCS emulator are running. In another shell:")
+        say()
+        say("  " + _exports(openbao, env["collections"]))
+        say(f"  # or: . {_rel(env['env_sh'])}")
+        say()
+        say(f"  emulator:  {emulator.url}   (CA: {emulator.ca_path}; control API: {emulator.url}/_control/)")
+        say(f"  inventory: {env['inventory']}")
+        say(f"  vault:     {VAULT_MOUNT}/accs/<tenant> for {', '.join(TENANTS)}")
+        say(f"  reports:   pass -e accs_audit_report_dir={env['reports']}")
+        say()
+        say("Press Ctrl-C to stop both.")
+        while True:
+            time.sleep(1)
+            if not openbao.is_running():
+                say("OpenBao exited; stopping.")
+                return 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("demo", "up"))
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="default: build/devenv")
+    args = parser.parse_args(argv)
+    args.workdir = args.workdir.resolve()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    try:
+        return cmd_demo(args) if args.command == "demo" else cmd_up(args)
+    except KeyboardInterrupt:
+        say("\nstopped (Ctrl-C); OpenBao and the emulator are down.")
+        return 0 if args.command == "up" else 130
+    except _Terminated as exc:
+        say("\nterminated; OpenBao and the emulator are down.")
+        return int(exc.code or 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
