@@ -45,6 +45,7 @@ from tests.support.ansible_runner import (  # noqa: E402
     venv_tool,
 )
 from tests.support.openbao import running_openbao  # noqa: E402
+from tests.support.secretscan import SecretRegistry, scan_tree  # noqa: E402
 
 DEFAULT_WORKDIR = REPO_ROOT / "build" / "devenv"
 CLIENT_ID = "accs-demo-client"
@@ -231,7 +232,7 @@ def _ansible_env(env: dict) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- demo
-def run_audit(env: dict) -> int:
+def run_audit(env: dict) -> tuple[int, str]:
     reports: Path = env["reports"]
     cmd = [
         venv_tool("ansible-playbook"),
@@ -280,14 +281,15 @@ def run_audit(env: dict) -> int:
             say(f"  {_rel(path)}")
     else:
         say(f"no report files were written to {_rel(reports)}/")
+    output = "".join(captured)
     if rc == 0:
         say(f"audit finished; {DRIFT_TENANT} is expected to show drift (store view fr) in its report.")
-        return 0
+        return 0, output
     if failed == [DRIFT_TENANT]:
         say(f"drift found on {DRIFT_TENANT}, as expected: the demo tenant was seeded with drift. Demo OK.")
-        return 0
+        return 0, output
     say(f"audit playbook failed (exit {rc}); failed hosts: {', '.join(failed) or 'unknown'}")
-    return rc
+    return rc, output
 
 
 def smoke_check(env: dict) -> int:
@@ -349,15 +351,35 @@ def smoke_check(env: dict) -> int:
     return 1 if problems else 0
 
 
+def check_no_secrets(env: dict, output: str = "") -> int:
+    """Fail when a report (or the playbook output) holds a secret the servers know."""
+    registry = SecretRegistry()
+    registry.add_emulator(env["emulator"])
+    registry.add_many(env["openbao"].issued)
+    findings = [finding.describe() for finding in scan_tree(env["reports"], registry)]
+    for kind, value in registry.items():
+        if value in output:
+            findings.append(f"ansible-playbook output: holds a secret: {kind}")
+    if findings:
+        say("SECRET CHECK FAILED:")
+        for line in findings:
+            say("  " + line)
+        return 1
+    say(f"secret check: none of the {len(registry)} known secrets is in the reports or the output.")
+    return 0
+
+
 def cmd_demo(args) -> int:
     with devenv(args.workdir) as env:
         say(f">> inventory: {_rel(env['inventory'])}")
         if AUDIT_PLAYBOOK.is_file():
-            return run_audit(env)
+            rc, output = run_audit(env)
+            return check_no_secrets(env, output) or rc
         say()
         say(f"The audit playbook ({_rel(AUDIT_PLAYBOOK)}) is not there yet: running a smoke check instead")
         say("(Vault documents read through hvac, refresh at the emulated IMS, store configs from ACCS).")
         rc = smoke_check(env)
+        rc = check_no_secrets(env) or rc
         say()
         say("== demo summary ==")
         say(f"smoke check {'passed' if rc == 0 else 'FAILED'}; drift on {DRIFT_TENANT} is expected.")
