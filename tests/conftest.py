@@ -133,6 +133,8 @@ def pytest_sessionfinish(session, exitstatus):
             findings.extend(json.loads(path.read_text(encoding="utf-8")))
         shutil.rmtree(_findings_dir(), ignore_errors=True)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")  # the progress line may still be open (-q)
 
     def say(line: str, **markup) -> None:
         if reporter is not None:
