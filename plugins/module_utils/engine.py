@@ -9,6 +9,8 @@ controller's worker, which spares a Python start-up and re-import per task.
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.accs import AccsClient, TokenSource
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import format_time
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError, ConfigError
@@ -114,16 +116,14 @@ def run_accs_rest(params, check_mode=False, warnings=None):
         client.api_key = client.api_key or credential.client_id
         client.org_id = client.org_id or credential.org_id
     status_codes = tuple(params.get("status_code") or [200])
+    started = time.monotonic()
     if params.get("paginate"):
         body, pages = client.paginate(params["path"], params.get("query"), params.get("page_size") or 100, status_codes)
         out = {"status": 200, "json": body, "pages": pages, "url": client.url_for(params["path"])}
-        elapsed = None
     else:
         answer = client.request(method, params["path"], params.get("query"), params.get("body"), status_codes)
         out = {"status": answer.status, "json": answer.json, "url": answer.url, "headers": answer.headers}
-        elapsed = answer.elapsed
-    if elapsed is not None:
-        out["elapsed"] = elapsed
+    out["elapsed"] = round(time.monotonic() - started, 3)
     out["changed"] = method not in READ_ONLY_METHODS
     if tokens.renewable and tokens.result is not None:
         out["token_refreshed"] = tokens.result.refreshed or client.refreshed_on_401

@@ -10,6 +10,8 @@ module uses runs here instead; with any other connection the module runs on the 
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
@@ -39,6 +41,11 @@ class EngineAction(ActionBase):
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
                                                task_vars=task_vars))
             return result
+        # The task's `environment:` applies as it would to a module process (env fallbacks such as
+        # VAULT_ADDR); this worker process ends with the task, so the change does not leak.
+        task_env = {}
+        self._compute_environment_string(task_env)
+        os.environ.update({k: str(v) for k, v in task_env.items()})
         validation, params = self.validate_argument_spec(argument_spec=self.SPEC, **self.RULES)
         warnings = []
         operation = type(self).OPERATION
