@@ -98,7 +98,8 @@ def sentence_problems(msg, names=()) -> list[str]:
         problems.append("msg does not end with a period")
     if not msg[:1].isupper():
         problems.append("msg does not start with a capital letter")
-    breaks = _SENTENCE_BREAK.findall(msg)
+    # a server's own words, quoted, may hold sentences of their own
+    breaks = _SENTENCE_BREAK.findall(re.sub(r'"[^"]*"|\u201c[^\u201d]*\u201d', '""', msg))
     if breaks:
         problems.append("msg holds more than one sentence")
     if len(msg) > 700:
