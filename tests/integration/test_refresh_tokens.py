@@ -145,7 +145,7 @@ def test_two_schedulers_at_once_are_safe(emulator_clean, openbao, collection_pat
     envs = [Env("env-%02d" % number, emulator, openbao, refresh_age=5 * DAY) for number in range(1, 11)]
     seeded = {env.name: env.seeded["refresh_token"] for env in envs}
     # Every token answer takes a moment, so the two runs' refreshes of one credential overlap.
-    emulator.add_fault("ims.token.refresh_token", times=40, delay=1.5)
+    emulator.add_fault("ims.token.refresh_token", times=40, delay=2.5)
     inventory = _inventory(envs)
     results = {}
 
