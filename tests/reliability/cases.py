@@ -51,9 +51,10 @@ class Case:
         """The case's tasks; first (``emulator_faults``) one that sets the emulator's fault queue
         to exactly this case's faults (play vars ``emu_url`` and ``emu_ca``)."""
         checked = dict(self.task)
-        checked.setdefault("name", task_name(self.id))
-        checked.setdefault("ignore_errors", True)
-        checked.setdefault("register", self.register)
+        if "block" not in checked:
+            checked.setdefault("name", task_name(self.id))
+            checked.setdefault("ignore_errors", True)
+            checked.setdefault("register", self.register)
         after = list(self.after)
         if self.secret_result:
             # The documented use of ims_token: no_log on the task (its result holds the access
