@@ -178,6 +178,11 @@ class TokenManager:
         if request.grant_type == "authorization_code":
             return self._exchange_code(path, where, request)
         document, version = self._read(path, fresh=rejected is not None)
+        # A rotated refresh token that an earlier run could not store replaces the dead one in Vault.
+        recovered = self._load_recovery(path, document.get("refresh_token"))
+        if recovered and not self.check_mode:
+            cred = Credential.from_document(dict(document, refresh_token=recovered), where, request.overrides())
+            return self._renew(path, where, document, version, cred, request, rejected)
         cred = Credential.from_document(document, where, request.overrides())
         if self._usable(cred, request, rejected):
             return self._cached(cred)
@@ -203,10 +208,10 @@ class TokenManager:
         if issued.refresh_token:
             base["grant_type"] = "refresh_token"
         # A code exchange starts a new chain: it wins over whatever concurrent writes happened.
-        for _ in range(MAX_ROUNDS):
+        for _round in range(MAX_ROUNDS):
             new_doc = self._merged(base, issued, now)
             try:
-                self._write(path, new_doc, version, issued)
+                self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
                 break
             except VaultConflictError:
                 document, version = self._read_or_empty(path)
@@ -219,10 +224,7 @@ class TokenManager:
                            changed=True, credential=cred, source="ims")
 
     def _renew(self, path, where, document, version, cred, request, rejected):
-        recovered = self._load_recovery(path, cred.refresh_token)
-        if recovered:
-            cred.refresh_token = recovered
-        for _ in range(MAX_ROUNDS):
+        for _round in range(MAX_ROUNDS):
             now = self.clock()
             try:
                 issued = self._ask_ims(cred.grant_type, cred, request)

@@ -276,7 +276,6 @@ def test_spec_marks_secrets_no_log():
 
 # ---------------------------------------------------------------------------------------- engine gap
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import InvalidGrantError as _InvalidGrantError  # noqa: E402
 
 
 class _FakeStore:
@@ -332,10 +331,6 @@ class _FakeIms:
         return self._issue()
 
 
-@pytest.mark.xfail(strict=True, raises=_InvalidGrantError, reason=(
-    "engine gap: TokenManager._exchange_code writes without replaced=<the document's refresh token>, so the "
-    "recovery file of a bootstrap whose Vault write failed records the fingerprint of '' and _renew never "
-    "uses it (see the report to the lead)"))
 def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(tmp_path):
     from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import VaultError
     from ansible_collections.adobe_commerce.accs.plugins.module_utils.token_manager import (
