@@ -61,11 +61,16 @@ def shared(emulator, openbao):
 def test_store_endpoints_headers_and_module_defaults(run_playbook, emulator, openbao, shared):
     s2s = seed_credential(emulator, openbao, grant="client_credentials", tenant=False, org_id=None)
     sku = unique("SKU")
+    # a Vault token good for one request: the loop's four items must share one read of the credential
+    policy = unique("accs-read")
+    openbao.write_policy(policy, 'path "secret/data/%s" { capabilities = ["read"] }\n' % shared.vault_path)
+    one_read = openbao.create_token([policy], ttl="10m", num_uses=1, no_default_policy=True)
     tasks = [
         # ims_url and ca_path come only from module_defaults of group/adobe_commerce.accs.accs
         ims_token_task("token", "tok", vault_path=shared.vault_path, force_refresh=True),
         accs_task("store endpoints", "stores", base_url=shared.base_url, path="/V1/store/{{ item }}",
-                  vault_path=shared.vault_path, store_code="default") | {"loop": STORE_ENDPOINTS},
+                  vault_path=shared.vault_path, vault_token="{{ one_read }}", store_code="default")
+        | {"loop": STORE_ENDPOINTS},
         accs_task("own api key", base_url=shared.base_url, path="/V1/store/storeConfigs", store_code="fr",
                   vault_path=shared.vault_path, api_key="my-api-key", query={"storeCodes": ["fr"]}),
         accs_task("s2s through defaults", base_url=shared.base_url, path="/V1/store/websites",
@@ -74,7 +79,7 @@ def test_store_endpoints_headers_and_module_defaults(run_playbook, emulator, ope
                   vault_path=shared.vault_path, body={"product": {"sku": sku, "name": "Made by a test", "price": 3}}),
     ]
     started = time.time()
-    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    result = run_playbook(play(tasks, emulator), extra_vars={"one_read": one_read}, json=True).assert_rc(0)
 
     tenant = emulator.get_tenant(shared.tenant)
     items = host_result(result, "store endpoints")["results"]
