@@ -116,9 +116,11 @@ def summary(result: dict | None) -> str:
     if result is None:
         return "the task did not run"
     parts = []
-    for key in ("status", "changed", "refreshed", "token_refreshed", "expires_in", "pages"):
+    for key in ("status", "changed", "refreshed", "token_refreshed", "pages"):
         if key in result:
             parts.append("%s=%s" % (key, json.dumps(result[key])))
+    if isinstance(result.get("expires_in"), int):
+        parts.append("expires_in>0" if result["expires_in"] > 0 else "expires_in=%d" % result["expires_in"])
     if isinstance(result.get("json"), list):
         parts.append("%d items" % len(result["json"]))
     if result.get("warnings"):
