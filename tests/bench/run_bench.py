@@ -1,0 +1,908 @@
+"""Benchmark: the collection's playbooks against a plain ``ansible.builtin.uri`` baseline (issue 6).
+
+    python tests/bench/run_bench.py                       # sizes 10,50,200, 3 rounds, every case
+    python tests/bench/run_bench.py --sizes 10 --rounds 1 --cases audit-cached
+    make bench BENCH_ARGS='--sizes 10,50 --rounds 3'
+
+What one run of this script does
+--------------------------------
+1. Builds and installs the collection from its tarball (``tests/support/ansible_runner.py``), starts
+   a real OpenBao dev server with a file audit device (declarative configuration: OpenBao refuses
+   to enable audit devices through its API) and the IMS/ACCS emulator.
+2. Seeds ``max(sizes)`` environments: per environment one emulator client (its own client secret,
+   refresh token and valid access token), one tenant with the emulator's clean default data that
+   only answers the environment's IMS org, and one KV v2 document ``secret/bench/env-NNN`` in the
+   shape the collection reads (client_id, client_secret, grant_type refresh_token, scopes,
+   refresh_token, org_id, access_token, access_token_expires_at).  The inventory of size N lists
+   the first N of them (group ``accs``, ``ansible_connection: local``, ``ansible_python_interpreter:
+   "{{ ansible_playbook_python }}"``), with ``accs_expected_store_configs`` set so every check runs.
+3. For each case and each N, ``--rounds`` rounds; each round runs the collection's playbook and
+   the baseline once, alternating which goes first.  Before every run of an ``*-expired`` case
+   each document's ``access_token_expires_at`` is rewritten to the past (for both sides).
+   Per run it records: wall time of ``ansible-playbook``; CPU seconds of its whole process tree
+   (``wait4`` rusage); peak memory of the process tree (a thread sums RSS and PSS over every
+   process of the run's session every 50 ms); the requests made to IMS and ACCS (the emulator's
+   counters, reset before the run); the requests made to Vault (the entries the run added to
+   OpenBao's audit log: KV reads, KV writes, logins, anything else).  Every run must succeed and
+   leave one report per environment, else the benchmark stops.
+4. Prints one table per case and writes ``build/bench/results.json`` and ``build/bench/results.md``
+   (medians, ratios, time per environment, request counts per environment, peak memory, and the
+   targets of issue 6 marked met or missed).  Playbook outputs are kept in ``build/bench/runs/``.
+
+``--profile`` additionally runs the collection's playbook once per N with a per-task timing
+callback (``tests/bench/callback_plugins/bench_task_times.py``) and writes the slowest tasks to
+``build/bench/profile-<case>-<N>.txt``; those runs are not part of the timed results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.ansible_runner import (  # noqa: E402
+    REPO_ROOT,
+    build_and_install_collection,
+    hermetic_env,
+    venv_tool,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_OUT = REPO_ROOT / "build" / "bench"
+PLAYBOOKS = REPO_ROOT / "playbooks"
+SCOPES = ["AdobeID", "openid", "offline_access", "commerce.accs"]
+GRANTS = ["refresh_token", "authorization_code"]
+VAULT_MOUNT = "secret"
+MIN_TTL = 600  # the collection's default min_ttl; the baseline uses the same
+EXPECTED_FIELDS = ("locale", "base_currency_code", "default_display_currency_code", "timezone",
+                   "weight_unit", "base_url", "secure_base_url")
+ACCS_STORE_ENDPOINTS = ("storeConfigs", "storeViews", "websites", "storeGroups")
+SAMPLE_INTERVAL = 0.05
+RUN_TIMEOUT = 3600
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    collection_playbook: Path
+    baseline_playbook: Path
+    expired: bool
+    accs_per_env: int  # ACCS requests one environment needs
+    report_suffixes: tuple  # report files per environment, to check the run did its work
+
+
+CASES = {
+    "audit-cached": Case("audit-cached", PLAYBOOKS / "audit_store_config.yml", BENCH_DIR / "baseline_audit.yml",
+                         False, 4, ("-store-config.json", "-store-config.junit.xml", "-store-config.md")),
+    "audit-expired": Case("audit-expired", PLAYBOOKS / "audit_store_config.yml", BENCH_DIR / "baseline_audit.yml",
+                          True, 4, ("-store-config.json", "-store-config.junit.xml", "-store-config.md")),
+    "access-cached": Case("access-cached", PLAYBOOKS / "validate_access.yml", BENCH_DIR / "baseline_access.yml",
+                          False, 1, ("-access-check.junit.xml",)),
+    "access-expired": Case("access-expired", PLAYBOOKS / "validate_access.yml", BENCH_DIR / "baseline_access.yml",
+                           True, 1, ("-access-check.junit.xml",)),
+}
+SIDES = ("collection", "baseline")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --------------------------------------------------------------------------- OpenBao with an audit log
+AUDIT_HCL = """\
+# written by tests/bench/run_bench.py: every request is logged (secrets HMAC'd) so the
+# benchmark can count what each playbook asked Vault for.
+audit "file" "bench" {{
+  options {{
+    file_path = "{path}"
+  }}
+}}
+"""
+
+WRAPPER = """\
+#!/bin/sh
+# written by tests/bench/run_bench.py: `bao server` with the audit device configuration added
+if [ "$1" = "server" ]; then exec "{bao}" "$@" "-config={config}"; fi
+exec "{bao}" "$@"
+"""
+
+
+def audited_bao(workdir: Path) -> tuple[Path, Path]:
+    """A ``bao`` wrapper whose ``server`` also loads a file audit device; returns (wrapper, audit log)."""
+    from tests.support.openbao import find_bao
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    audit_log = workdir / "vault-audit.log"
+    config = workdir / "audit.hcl"
+    config.write_text(AUDIT_HCL.format(path=audit_log), encoding="utf-8")
+    wrapper = workdir / "bao-with-audit"
+    wrapper.write_text(WRAPPER.format(bao=find_bao(), config=config), encoding="utf-8")
+    wrapper.chmod(0o755)
+    return wrapper, audit_log
+
+
+@contextlib.contextmanager
+def audited_openbao(workdir: Path):
+    """``running_openbao`` with the audit device; yields (server, audit log path)."""
+    from tests.support.openbao import running_openbao
+
+    wrapper, audit_log = audited_bao(workdir)
+    saved = os.environ.get("BAO_BINARY")
+    os.environ["BAO_BINARY"] = str(wrapper)  # find_bao() looks here first
+    try:
+        with running_openbao(workdir / "openbao") as server:
+            if saved is None:
+                os.environ.pop("BAO_BINARY", None)
+            else:
+                os.environ["BAO_BINARY"] = saved
+            if not audit_log.exists():
+                raise BenchError("OpenBao started without the audit log: the -config audit block was not loaded")
+            yield server, audit_log
+    finally:
+        if saved is None:
+            os.environ.pop("BAO_BINARY", None)
+        else:
+            os.environ["BAO_BINARY"] = saved
+
+
+def audit_offset(audit_log: Path) -> int:
+    return audit_log.stat().st_size
+
+
+def count_vault_requests(audit_log: Path, start: int, end: int | None = None) -> dict:
+    """Request entries of the audit log between two offsets, by kind."""
+    counts = {"read": 0, "write": 0, "login": 0, "other": 0, "total": 0, "other_paths": {}}
+    with open(audit_log, "rb") as stream:
+        stream.seek(start)
+        data = stream.read() if end is None else stream.read(end - start)
+    for line in data.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("type") != "request":
+            continue
+        request = entry.get("request") or {}
+        path = request.get("path") or ""
+        operation = request.get("operation")
+        counts["total"] += 1
+        if path.startswith(f"{VAULT_MOUNT}/data/") and operation == "read":
+            counts["read"] += 1
+        elif path.startswith(f"{VAULT_MOUNT}/data/") and operation in ("create", "update"):
+            counts["write"] += 1
+        elif path.startswith("auth/") and (path.endswith("/login") or "/login/" in path):
+            counts["login"] += 1
+        else:
+            counts["other"] += 1
+            key = f"{operation} {path}"
+            counts["other_paths"][key] = counts["other_paths"].get(key, 0) + 1
+    return counts
+
+
+# --------------------------------------------------------------------------- seeding
+@dataclass
+class Environment:
+    index: int
+    client_id: str
+    tenant: str
+    org_id: str
+    vault_path: str
+
+    @property
+    def host(self) -> str:
+        return f"env-{self.index:03d}"
+
+
+def expected_store_configs() -> dict:
+    from tests.emulator import data
+
+    return {c["code"]: {f: c[f] for f in EXPECTED_FIELDS} for c in data.default_store_configs()}
+
+
+def seed(emulator, openbao, count: int, prefix: str = "bench") -> list[Environment]:
+    """One emulator client + tenant + Vault document per environment; cached tokens valid."""
+    vault = openbao.client()
+    environments = []
+    for index in range(count):
+        env = Environment(
+            index=index,
+            client_id=f"{prefix}-client-{index:03d}",
+            tenant=f"{prefix}-tenant-{index:03d}",
+            org_id=f"{prefix.upper()}{index:03d}0000000000@AdobeOrg",
+            vault_path=f"{prefix}/env-{index:03d}",
+        )
+        client_secret = "p8e-" + secrets.token_urlsafe(24)
+        emulator.add_client(env.client_id, client_secrets=[client_secret], grants=GRANTS, scopes=SCOPES)
+        emulator.set_tenant(env.tenant, required_org_id=env.org_id)
+        expires_in = 86399
+        document = {
+            "client_id": env.client_id,
+            "client_secret": client_secret,
+            "grant_type": "refresh_token",
+            "scopes": ",".join(SCOPES),
+            "refresh_token": emulator.mint_refresh_token(env.client_id, SCOPES),
+            "org_id": env.org_id,
+            "access_token": emulator.mint_access_token(env.client_id, SCOPES, expires_in=expires_in),
+            "access_token_expires_at": _iso(time.time() + expires_in - 5),
+        }
+        vault.secrets.kv.v2.create_or_update_secret(path=env.vault_path, secret=document,
+                                                    mount_point=VAULT_MOUNT)
+        environments.append(env)
+    return environments
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def expire_cached_tokens(openbao, environments: list[Environment]) -> None:
+    """Rewrite ``access_token_expires_at`` to the past in every document (the token stays in it)."""
+    vault = openbao.client()
+    past = _iso(time.time() - 3600)
+    for env in environments:
+        read = vault.secrets.kv.v2.read_secret_version(path=env.vault_path, mount_point=VAULT_MOUNT,
+                                                       raise_on_deleted_version=True)
+        document = dict(read["data"]["data"])
+        document["access_token_expires_at"] = past
+        vault.secrets.kv.v2.create_or_update_secret(path=env.vault_path, secret=document,
+                                                    mount_point=VAULT_MOUNT,
+                                                    cas=read["data"]["metadata"]["version"])
+
+
+def vault_versions(openbao, environments: list[Environment]) -> dict[str, int]:
+    vault = openbao.client()
+    versions = {}
+    for env in environments:
+        meta = vault.secrets.kv.v2.read_secret_metadata(path=env.vault_path, mount_point=VAULT_MOUNT)
+        versions[env.host] = int(meta["data"]["current_version"])
+    return versions
+
+
+def write_inventory(path: Path, environments: list[Environment], emulator) -> Path:
+    import yaml
+
+    hosts = {
+        env.host: {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "accs_base_url": emulator.accs_url(env.tenant),
+            "accs_vault_path": env.vault_path,
+            "accs_ims_url": emulator.ims_url,
+            "accs_ca_path": str(emulator.ca_path),
+        }
+        for env in environments
+    }
+    inventory = {"all": {"children": {"accs": {"hosts": hosts, "vars": {
+        "accs_vault_mount": VAULT_MOUNT,
+        "accs_expected_store_configs": expected_store_configs(),
+    }}}}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# written by tests/bench/run_bench.py\n" + yaml.safe_dump(inventory, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- one playbook run
+def _session_pids(sid: int) -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stream:
+                stat = stream.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        # state ppid pgrp session ...
+        if len(fields) > 3 and int(fields[3]) == sid:
+            pids.append(int(name))
+    return pids
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of one process; (0, 0) when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as stream:
+            rss = int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as stream:
+            for line in stream:
+                if line.startswith(b"Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, pss
+
+
+class TreeMemorySampler(threading.Thread):
+    """Peak of the summed RSS and PSS of every process in one session (the playbook run)."""
+
+    def __init__(self, sid: int, interval: float = SAMPLE_INTERVAL):
+        super().__init__(daemon=True)
+        self.sid = sid
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.peak_processes = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            pids = _session_pids(self.sid)
+            rss = pss = 0
+            for pid in pids:
+                r, p = _memory(pid)
+                rss += r
+                pss += p
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_processes = max(self.peak_processes, len(pids))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+@dataclass
+class RunResult:
+    case: str
+    side: str
+    size: int
+    round: int
+    order: int
+    rc: int
+    wall: float
+    cpu: float
+    peak_rss: int
+    peak_pss: int
+    maxrss_single: int
+    peak_processes: int
+    ims: int
+    accs: int
+    vault: dict
+    vault_writes_seen: int
+    output_dir: str
+    emulator_counters: dict = field(default_factory=dict)
+    load1: float = 0.0
+
+
+class Runner:
+    """Everything a run needs: servers, collection, environments, output folder."""
+
+    def __init__(self, *, collections_path: Path, openbao, audit_log: Path, emulator, environments, out_dir: Path,
+                 work_dir: Path, forks: int = 5, keep_outputs: bool = True):
+        self.collections_path = Path(collections_path)
+        self.openbao = openbao
+        self.audit_log = audit_log
+        self.emulator = emulator
+        self.environments = environments
+        self.out_dir = Path(out_dir)
+        self.work_dir = Path(work_dir)
+        self.forks = forks
+        self.keep_outputs = keep_outputs
+        self.results: list[RunResult] = []
+
+    def env(self, extra: dict | None = None) -> dict:
+        return hermetic_env({
+            **self.openbao.env(),
+            "ANSIBLE_COLLECTIONS_PATH": str(self.collections_path),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0",
+            "ANSIBLE_HOME": str(self.work_dir / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(self.work_dir / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_HOST_KEY_CHECKING": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            # both sides keep their recovery files out of the real home
+            "ACCS_RECOVERY_DIR": str(self.work_dir / "recovery"),
+            **(extra or {}),
+        })
+
+    def inventory(self, size: int) -> Path:
+        path = self.work_dir / f"inventory-{size}.yml"
+        if not path.exists():
+            write_inventory(path, self.environments[:size], self.emulator)
+        return path
+
+    def run(self, case: Case, side: str, size: int, round_no: int, order: int,
+            extra_env: dict | None = None, label: str | None = None) -> RunResult:
+        playbook = case.collection_playbook if side == "collection" else case.baseline_playbook
+        if not playbook.is_file():
+            raise BenchError(f"{playbook} does not exist: the {side} side of {case.name} cannot run")
+        environments = self.environments[:size]
+        if case.expired:
+            expire_cached_tokens(self.openbao, environments)
+        versions_before = vault_versions(self.openbao, environments) if case.expired else None
+        name = label or f"{case.name}-n{size}-{side}-r{round_no}"
+        output_dir = self.out_dir / "runs" / name
+        shutil.rmtree(output_dir, ignore_errors=True)
+        output_dir.mkdir(parents=True)
+        report_dir = self.work_dir / "reports" / name
+        shutil.rmtree(report_dir, ignore_errors=True)
+        report_dir.mkdir(parents=True)
+        extra_vars = {"accs_audit_report_dir": str(report_dir), "accs_access_check_report_dir": str(report_dir)}
+        cmd = [venv_tool("ansible-playbook"), "-i", str(self.inventory(size)), "--forks", str(self.forks),
+               "-e", json.dumps(extra_vars), str(playbook)]
+        (output_dir / "command.txt").write_text(" ".join(cmd) + "\n", encoding="utf-8")
+
+        self.emulator.reset_counters()
+        start_offset = audit_offset(self.audit_log)
+        with open(output_dir / "stdout.txt", "wb") as out, open(output_dir / "stderr.txt", "wb") as err:
+            started = time.monotonic()
+            proc = subprocess.Popen(cmd, cwd=self.work_dir, env=self.env(extra_env), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=err, start_new_session=True)
+            sampler = TreeMemorySampler(proc.pid)
+            sampler.start()
+            deadline = started + RUN_TIMEOUT
+            status = usage = None
+            try:
+                while True:
+                    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                    if pid == proc.pid:
+                        break
+                    if time.monotonic() > deadline:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        _, status, usage = os.wait4(proc.pid, 0)
+                        break
+                    time.sleep(0.01)
+            except BaseException:  # interrupted: the playbook's whole session goes too
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.wait4(proc.pid, 0)
+                sampler.stop()
+                raise
+            wall = time.monotonic() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            sampler.stop()
+        end_offset = audit_offset(self.audit_log)
+        counters = self.emulator.counters()
+        vault = count_vault_requests(self.audit_log, start_offset, end_offset)
+        ims = counters.get("ims.token", 0)
+        accs = sum(counters.get(f"accs.{endpoint}", 0) for endpoint in ACCS_STORE_ENDPOINTS)
+        writes_seen = 0
+        if versions_before is not None:
+            after = vault_versions(self.openbao, environments)
+            writes_seen = sum(after[h] - versions_before[h] for h in after)
+        result = RunResult(
+            case=case.name, side=side, size=size, round=round_no, order=order, rc=proc.returncode, wall=wall,
+            cpu=usage.ru_utime + usage.ru_stime, peak_rss=sampler.peak_rss, peak_pss=sampler.peak_pss,
+            maxrss_single=usage.ru_maxrss * 1024, peak_processes=sampler.peak_processes, ims=ims, accs=accs,
+            vault=vault, vault_writes_seen=writes_seen, output_dir=str(output_dir), emulator_counters=counters,
+            load1=os.getloadavg()[0],
+        )
+        problems = self._problems(case, result, report_dir, environments)
+        if problems:
+            tail = "\n".join((output_dir / "stdout.txt").read_text(errors="replace").splitlines()[-40:])
+            raise BenchError(f"{name}: {'; '.join(problems)} (outputs in {output_dir})\n{tail}")
+        if not self.keep_outputs:
+            shutil.rmtree(output_dir, ignore_errors=True)
+        shutil.rmtree(report_dir, ignore_errors=True)
+        self.results.append(result)
+        return result
+
+    @staticmethod
+    def _problems(case: Case, result: RunResult, report_dir: Path, environments) -> list[str]:
+        problems = []
+        if result.rc != 0:
+            problems.append(f"ansible-playbook exited {result.rc}")
+        for env in environments:
+            for suffix in case.report_suffixes:
+                report = report_dir / f"{env.host}{suffix}"
+                if not report.is_file():
+                    problems.append(f"no report {report.name}")
+                    break
+            else:
+                continue
+            break
+        if not problems and "-store-config.json" in case.report_suffixes:
+            failed = [env.host for env in environments
+                      if json.loads((report_dir / f"{env.host}-store-config.json").read_text()).get("passed")
+                      is not True]
+            if failed:
+                problems.append(f"the audit did not pass on {len(failed)} clean environment(s), e.g. {failed[0]}")
+        return problems
+
+
+# --------------------------------------------------------------------------- statistics and targets
+def summarize(results: list[RunResult], sizes: list[int], cases: list[str]) -> dict:
+    summary: dict = {}
+    for case_name in cases:
+        case = CASES[case_name]
+        rows = {}
+        for size in sizes:
+            row = {}
+            for side in SIDES:
+                runs = [r for r in results if r.case == case_name and r.size == size and r.side == side]
+                if not runs:
+                    continue
+                walls = [r.wall for r in runs]
+                row[side] = {
+                    "runs": len(runs),
+                    "wall_median": statistics.median(walls),
+                    "wall_min": min(walls),
+                    "wall_max": max(walls),
+                    "per_env": statistics.median(walls) / size,
+                    "cpu_median": statistics.median(r.cpu for r in runs),
+                    "load1_median": statistics.median(r.load1 for r in runs),
+                    "ims": _same(r.ims for r in runs),
+                    "accs": _same(r.accs for r in runs),
+                    "vault_read": _same(r.vault["read"] for r in runs),
+                    "vault_write": _same(r.vault["write"] for r in runs),
+                    "vault_login": _same(r.vault["login"] for r in runs),
+                    "vault_other": _same(r.vault["other"] for r in runs),
+                    "vault_writes_seen": _same(r.vault_writes_seen for r in runs),
+                    "peak_rss": max(r.peak_rss for r in runs),
+                    "peak_pss": max(r.peak_pss for r in runs),
+                    "maxrss_single": max(r.maxrss_single for r in runs),
+                }
+            if "collection" in row and "baseline" in row:
+                row["ratio"] = row["collection"]["wall_median"] / row["baseline"]["wall_median"]
+            row["limit"] = {
+                "ims": size if case.expired else 0,
+                "accs": case.accs_per_env * size,
+                "vault_read": size,
+                "vault_write": size if case.expired else 0,
+                "vault_login": 0,
+            }
+            rows[size] = row
+        summary[case_name] = rows
+    return summary
+
+
+def _same(values):
+    """The value when every run agrees, else the list (runs that differ are worth seeing)."""
+    values = list(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def at_limit(side_row: dict, limit: dict) -> bool:
+    return all(side_row.get(key) == value for key, value in limit.items()) and side_row.get("vault_other") == 0
+
+
+def targets(summary: dict, sizes: list[int]) -> list[dict]:
+    """The targets of issue 6 that these results can judge."""
+    found = []
+    cached = summary.get("audit-cached", {})
+    if 50 in cached and "ratio" in cached[50]:
+        ratio = cached[50]["ratio"]
+        found.append({"target": "cached audit at N=50: collection <= 0.25x the uri baseline",
+                      "value": f"{ratio:.3f}x", "met": ratio <= 0.25})
+    if 50 in cached and 200 in cached and "ratio" in cached[50] and "ratio" in cached[200]:
+        r50, r200 = cached[50]["ratio"], cached[200]["ratio"]
+        found.append({"target": "cached audit: ratio at N=200 not worse than at N=50",
+                      "value": f"{r200:.3f}x at 200 vs {r50:.3f}x at 50", "met": r200 <= r50})
+    for case_name, rows in summary.items():
+        for size, row in rows.items():
+            side = row.get("collection")
+            if side is None:
+                continue
+            ok = at_limit(side, row["limit"])
+            found.append({"target": f"{case_name} N={size}: requests at the limit",
+                          "value": _requests_text(side, size), "met": ok})
+    small, large = min(sizes), max(sizes)
+    for case_name, rows in summary.items():
+        if small in rows and large in rows and small != large and "collection" in rows[small] \
+                and "collection" in rows[large]:
+            a, b = rows[small]["collection"]["per_env"], rows[large]["collection"]["per_env"]
+            found.append({"target": f"{case_name}: time per environment at N={large} <= 1.2x that at N={small}",
+                          "value": f"{b:.3f} s vs {a:.3f} s ({b / a:.2f}x)", "met": b <= 1.2 * a})
+        if large in rows and "collection" in rows[large]:
+            peak = rows[large]["collection"]["peak_pss"]
+            found.append({"target": f"{case_name}: controller peak memory at N={large} < 1 GiB",
+                          "value": f"{peak / 2**20:.0f} MiB PSS ({rows[large]['collection']['peak_rss'] / 2**20:.0f} "
+                                   f"MiB summed RSS)", "met": peak < 2**30})
+    return found
+
+
+def _requests_text(side: dict, size: int) -> str:
+    def per(value):
+        if isinstance(value, list):
+            return "/".join(str(v) for v in value)
+        return f"{value / size:g}" if size else str(value)
+
+    return (f"per env: IMS {per(side['ims'])}, Vault read {per(side['vault_read'])}, write {per(side['vault_write'])}, "
+            f"login {per(side['vault_login'])}, other {per(side['vault_other'])}, ACCS {per(side['accs'])}")
+
+
+# --------------------------------------------------------------------------- output
+def _fmt_count(value, size):
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value) + " (varied)"
+    return f"{value} ({value / size:g})"
+
+
+def _cols(side: dict | None, size: int) -> dict:
+    """Formatted cells of one side of a row; dashes when that side did not run."""
+    if not side:
+        return {k: "-" for k in ("wall", "per_env", "cpu", "ims", "read", "write", "login", "accs", "mem", "runs")}
+    return {
+        "wall": f"{side['wall_median']:.1f}", "per_env": f"{side['per_env']:.3f}", "cpu": f"{side['cpu_median']:.0f}",
+        "ims": _fmt_count(side["ims"], size), "read": _fmt_count(side["vault_read"], size),
+        "write": _fmt_count(side["vault_write"], size), "login": f"{side['vault_login']}, {side['vault_other']}",
+        "accs": _fmt_count(side["accs"], size), "mem": f"{side['peak_pss'] / 2**20:.0f}", "runs": str(side["runs"]),
+    }
+
+
+def markdown(summary: dict, found: list[dict], meta: dict) -> str:
+    load = meta.get("load_average") or (0, 0, 0)
+    lines = [f"# Benchmark: collection vs uri baseline ({meta['date']})", "",
+             f"Machine: {meta['cpus']} CPUs, Python {meta['python']}, ansible-core {meta['ansible']}; "
+             f"forks {meta['forks']}; {meta['rounds']} rounds per case and N"
+             f"{' (baseline rounds: ' + meta['baseline_rounds'] + ')' if meta.get('baseline_rounds') else ''}, "
+             f"sides alternating; total {meta['elapsed'] / 60:.1f} min; load average at the end "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}{'' if meta.get('complete', True) else ' (PARTIAL)'}.",
+             "",
+             "Cells: median wall time of the ansible-playbook run (s); ratio = collection / baseline; s/env = "
+             "median / N; CPU = user+sys seconds of the whole process tree; requests are totals per run with "
+             "the per-environment figure in brackets (IMS token calls, Vault KV reads and writes, Vault logins "
+             "and other Vault requests, ACCS GETs); peak memory = summed PSS of the process tree (MiB); "
+             "runs = collection / baseline runs behind the medians.", ""]
+    for case_name, rows in summary.items():
+        lines += [f"## {case_name}", "",
+                  "| N | collection s | baseline s | ratio | s/env coll / base | CPU s coll / base "
+                  "| IMS coll / base | Vault read coll / base | Vault write coll / base | Vault login, other "
+                  "| ACCS coll / base | peak MiB coll / base | runs |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for size, row in rows.items():
+            c, b = _cols(row.get("collection"), size), _cols(row.get("baseline"), size)
+            ratio = f"{row['ratio']:.3f}" if "ratio" in row else "-"
+            lines.append(
+                f"| {size} | {c['wall']} | {b['wall']} | {ratio} | {c['per_env']} / {b['per_env']} "
+                f"| {c['cpu']} / {b['cpu']} | {c['ims']} / {b['ims']} | {c['read']} / {b['read']} "
+                f"| {c['write']} / {b['write']} | {c['login']} / {b['login']} | {c['accs']} / {b['accs']} "
+                f"| {c['mem']} / {b['mem']} | {c['runs']} / {b['runs']} |")
+        lines.append("")
+    lines += ["## Targets (issue 6)", "", "| target | value | met |", "| --- | --- | --- |"]
+    lines += [f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**NO**'} |" for t in found]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def print_tables(summary: dict) -> None:
+    for case_name, rows in summary.items():
+        say()
+        say(f"== {case_name} ==")
+        say(f"{'N':>4} {'coll s':>8} {'base s':>8} {'ratio':>6} {'s/env c':>8} {'s/env b':>8} "
+            f"{'IMS c/b':>9} {'VR c/b':>9} {'VW c/b':>9} {'VL c/b':>7} {'ACCS c/b':>10} {'MiB c/b':>9}")
+        for size, row in rows.items():
+            c, b = row.get("collection") or {}, row.get("baseline") or {}
+
+            def get(side, key, fmt):
+                return format(side[key], fmt) if key in side else "-"
+
+            say(f"{size:>4} {get(c, 'wall_median', '.1f'):>8} {get(b, 'wall_median', '.1f'):>8} "
+                f"{format(row['ratio'], '.3f') if 'ratio' in row else '-':>6} "
+                f"{get(c, 'per_env', '.3f'):>8} {get(b, 'per_env', '.3f'):>8} "
+                f"{_pair(c.get('ims'), b.get('ims')):>9} {_pair(c.get('vault_read'), b.get('vault_read')):>9} "
+                f"{_pair(c.get('vault_write'), b.get('vault_write')):>9} "
+                f"{_pair(c.get('vault_login'), b.get('vault_login')):>7} {_pair(c.get('accs'), b.get('accs')):>10} "
+                f"{(c.get('peak_pss') or 0) / 2**20:>4.0f}/{(b.get('peak_pss') or 0) / 2**20:<4.0f}")
+
+
+def _pair(a, b) -> str:
+    def one(v):
+        return "-" if v is None else "~" if isinstance(v, list) else str(v)
+
+    return f"{one(a)}/{one(b)}"
+
+
+# --------------------------------------------------------------------------- driver
+def parse_baseline_rounds(spec: str | None) -> dict:
+    """``"200=1,audit-expired:50=0"`` -> ``{(None, 200): 1, ("audit-expired", 50): 0}``.
+
+    Fewer baseline rounds than ``--rounds`` for some N (0: the baseline does not run there): the
+    baseline costs one module process per uri/template task and host, so at N=200 each run of it
+    takes many minutes on 2 cores."""
+    plan = {}
+    for entry in (spec or "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        case, _, rest = entry.rpartition(":")
+        size, _, rounds = rest.partition("=")
+        if case and case not in CASES:
+            raise ValueError(f"unknown case {case!r} in --baseline-rounds")
+        plan[(case or None, int(size))] = int(rounds)
+    return plan
+
+
+def baseline_rounds(plan: dict, case: str, size: int, default: int) -> int:
+    return plan.get((case, size), plan.get((None, size), default))
+
+
+def run_benchmark(runner: Runner, cases: list[str], sizes: list[int], rounds: int, plan: dict | None = None,
+                  progress=say, after_group=None) -> list[RunResult]:
+    """Alternating runs, N by N; ``after_group()`` is called after each case and N (partial results)."""
+    order = 0
+    for size in sizes:
+        # per N, the cases whose baseline runs fewer rounds first: when a long benchmark has to be
+        # cut short, the expensive baseline runs are what is missing, not whole cases
+        ordered = sorted(cases, key=lambda name: baseline_rounds(plan or {}, name, size, rounds))
+        for case_name in ordered:
+            case = CASES[case_name]
+            base_rounds = baseline_rounds(plan or {}, case_name, size, rounds)
+            for round_no in range(1, max(rounds, base_rounds) + 1):
+                sides = SIDES if (round_no + order) % 2 else tuple(reversed(SIDES))
+                sides = tuple(s for s in sides if (s == "collection" and round_no <= rounds)
+                              or (s == "baseline" and round_no <= base_rounds))
+                for side in sides:
+                    order += 1
+                    result = runner.run(case, side, size, round_no, order)
+                    progress(f"  {case_name} N={size} round {round_no} {side:<10} {result.wall:7.1f} s  "
+                             f"cpu {result.cpu:6.1f} s  IMS {result.ims}  Vault r/w/l/o "
+                             f"{result.vault['read']}/{result.vault['write']}/{result.vault['login']}/"
+                             f"{result.vault['other']}  ACCS {result.accs}  PSS {result.peak_pss / 2**20:.0f} MiB  "
+                             f"load {result.load1:.1f}")
+            if after_group is not None:
+                after_group()
+    return runner.results
+
+
+def profile(runner: Runner, cases: list[str], sizes: list[int], out_dir: Path) -> None:
+    """One extra collection run per case and N with per-task timings (not part of the results)."""
+    plugins = BENCH_DIR / "callback_plugins"
+    for case_name in cases:
+        case = CASES[case_name]
+        for size in sizes:
+            timings = runner.work_dir / f"task-times-{case_name}-{size}.json"
+            extra = {"ANSIBLE_CALLBACK_PLUGINS": str(plugins), "ANSIBLE_CALLBACKS_ENABLED": "bench_task_times",
+                     "BENCH_TASK_TIMES": str(timings)}
+            runner.run(case, "collection", size, 0, 0, extra_env=extra, label=f"profile-{case_name}-n{size}")
+            runner.results.pop()  # not part of the timed results
+            text = task_time_report(json.loads(timings.read_text()), size)
+            (out_dir / f"profile-{case_name}-n{size}.txt").write_text(text, encoding="utf-8")
+            say(text)
+
+
+def task_time_report(data: dict, size: int) -> str:
+    lines = [f"per-task wall time (first host start to last host end) and summed host time, N={size}",
+             f"{'wall s':>8} {'host-s':>8} {'per host ms':>11}  task"]
+    total = 0.0
+    for task in data["tasks"]:
+        total += task["wall"]
+        lines.append(f"{task['wall']:8.2f} {task['host_seconds']:8.2f} "
+                     f"{1000 * task['host_seconds'] / max(task['hosts'], 1):11.1f}  {task['name']}")
+    lines.append(f"{total:8.2f} {'':>8} {'':>11}  sum of task wall times; playbook wall {data['playbook_wall']:.2f} s")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(out_dir: Path, results: list[RunResult], sizes: list[int], cases: list[str], meta: dict,
+                  final: bool = True) -> tuple[dict, list[dict]]:
+    """``results.json`` and ``results.md`` in ``out_dir``; returns (summary, targets)."""
+    done_cases = [c for c in cases if any(r.case == c for r in results)]
+    summary = summarize(results, sizes, done_cases)
+    found = targets(summary, sizes)
+    meta = dict(meta, complete=final)
+    (out_dir / "results.json").write_text(json.dumps({
+        "meta": meta, "summary": {c: {str(n): row for n, row in rows.items()} for c, rows in summary.items()},
+        "targets": found, "runs": [asdict(r) for r in results]}, indent=2), encoding="utf-8")
+    (out_dir / "results.md").write_text(markdown(summary, found, meta), encoding="utf-8")
+    return summary, found
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,50,200", help="comma-separated N (default 10,50,200)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per case and N (default 3)")
+    parser.add_argument("--baseline-rounds", default="",
+                        help="fewer baseline rounds for some N, e.g. '200=1' or 'audit-expired:200=0' (default: --rounds)")
+    parser.add_argument("--cases", default="audit-cached,audit-expired,access-cached",
+                        help=f"comma-separated, of {', '.join(CASES)} (default: all but access-expired)")
+    parser.add_argument("--forks", type=int, default=5, help="ansible forks for both sides (default 5)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default build/bench)")
+    parser.add_argument("--profile", action="store_true", help="also time each task of the collection's playbook")
+    parser.add_argument("--no-keep-outputs", action="store_true", help="delete each run's stdout/stderr")
+    args = parser.parse_args(argv)
+    # stop cleanly (servers stopped, running playbook killed) on Ctrl-C, SIGTERM and SIGHUP, also
+    # when started in the background, where SIGINT is ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown or not sizes or args.rounds < 1:
+        parser.error(f"unknown case(s) {unknown}" if unknown else "need at least one size and one round")
+    try:
+        plan = parse_baseline_rounds(args.baseline_rounds)
+    except ValueError as exc:
+        parser.error(str(exc))
+    out_dir = args.out.resolve()
+    shutil.rmtree(out_dir / "runs", ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    def meta() -> dict:
+        return bench_meta(args.forks, args.rounds, time.monotonic() - started,
+                          baseline_rounds=args.baseline_rounds or None, cases=cases, sizes=sizes)
+
+    with tempfile.TemporaryDirectory(prefix="accs-bench-") as tmp:
+        work = Path(tmp)
+        from tests.emulator.control import running_emulator
+
+        say(">> building and installing the collection")
+        collections = build_and_install_collection(work / "collection")
+        with contextlib.ExitStack() as stack:
+            say(">> starting OpenBao (with a file audit device) and the IMS/ACCS emulator")
+            openbao, audit_log = stack.enter_context(audited_openbao(work / "vault"))
+            emulator = stack.enter_context(running_emulator(work / "emulator"))
+            emulator.reset()
+            say(f">> seeding {max(sizes)} environments")
+            environments = seed(emulator, openbao, max(sizes))
+            runner = Runner(collections_path=collections, openbao=openbao, audit_log=audit_log, emulator=emulator,
+                            environments=environments, out_dir=out_dir, work_dir=work,
+                            forks=args.forks, keep_outputs=not args.no_keep_outputs)
+            say(f">> running: cases {', '.join(cases)}; N {sizes}; {args.rounds} rounds"
+                f"{'; baseline rounds ' + args.baseline_rounds if args.baseline_rounds else ''}; forks {args.forks}")
+            results = run_benchmark(
+                runner, cases, sizes, args.rounds, plan,
+                after_group=lambda: write_results(out_dir, runner.results, sizes, cases, meta(), final=False))
+            if args.profile:
+                profile(runner, cases, sizes, out_dir)
+    summary, found = write_results(out_dir, results, sizes, cases, meta())
+    print_tables(summary)
+    say()
+    for target in found:
+        say(f"  [{'met' if target['met'] else 'MISSED'}] {target['target']}: {target['value']}")
+    say(f"\nresults: {out_dir / 'results.md'} and results.json ({(time.monotonic() - started) / 60:.1f} min)")
+    return 0
+
+
+_ANSIBLE_VERSION: list = []
+
+
+def bench_meta(forks: int, rounds: int, elapsed: float, **extra) -> dict:
+    import platform
+
+    if _ANSIBLE_VERSION:
+        ansible_version = _ANSIBLE_VERSION[0]
+    else:
+        ansible_version = _ansible_version()
+        _ANSIBLE_VERSION.append(ansible_version)
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "ansible": ansible_version, "forks": forks, "rounds": rounds,
+            "elapsed": elapsed, "load_average": os.getloadavg(), **extra}
+
+
+def _ansible_version() -> str:
+    try:
+        ansible_version = subprocess.run([venv_tool("ansible-playbook"), "--version"], capture_output=True,
+                                         text=True, timeout=60).stdout.splitlines()[0]
+        ansible_version = re.sub(r"^ansible-playbook \[core (.*)\]$", r"\1", ansible_version)
+    except (OSError, IndexError, subprocess.SubprocessError):
+        ansible_version = "?"
+    return ansible_version
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Smoke test of the benchmark harness (tests/bench/run_bench.py, issue 6).
+
+A tiny run (N=2, one round, the three cases `make bench` runs by default, both sides) through the harness's own code paths: the
+audited OpenBao, the seeding, the alternating runs, the request counting and the result files.
+It checks that the harness works and that both the collection's playbooks and the uri baselines
+make exactly the requests the limit allows.  It makes no timing claim: `make bench` does that.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.bench import run_bench
+
+pytestmark = pytest.mark.slow
+
+SIZE = 2
+
+
+@pytest.fixture
+def bench_env(collection_path, emulator_clean, tmp_path, test_output_dir, secret_registry):
+    with run_bench.audited_openbao(tmp_path / "vault") as (openbao, audit_log):
+        secret_registry.add("openbao root token", openbao.root_token)
+        environments = run_bench.seed(emulator_clean, openbao, SIZE, prefix="smoke")
+        runner = run_bench.Runner(collections_path=collection_path, openbao=openbao, audit_log=audit_log,
+                                  emulator=emulator_clean, environments=environments, out_dir=test_output_dir,
+                                  work_dir=tmp_path / "work")
+        yield runner
+
+
+def test_harness_runs_every_case_at_the_request_limit(bench_env, test_output_dir):
+    runner = bench_env
+    started = time.monotonic()
+    cases = ["audit-cached", "audit-expired", "access-cached"]
+    results = run_bench.run_benchmark(runner, cases, [SIZE], 1, progress=lambda line: None)
+    meta = run_bench.bench_meta(runner.forks, 1, time.monotonic() - started)
+    summary, found = run_bench.write_results(test_output_dir, results, [SIZE], cases, meta)
+
+    assert sorted((r.case, r.side) for r in results) == sorted(
+        (case, side) for case in cases for side in run_bench.SIDES)
+    for case in cases:
+        row = summary[case][SIZE]
+        expired = run_bench.CASES[case].expired
+        assert row["limit"] == {
+            "ims": SIZE if expired else 0,
+            "accs": run_bench.CASES[case].accs_per_env * SIZE,
+            "vault_read": SIZE,
+            "vault_write": SIZE if expired else 0,
+            "vault_login": 0,
+        }
+        for side in run_bench.SIDES:
+            measured = row[side]
+            counts = {key: measured[key] for key in row["limit"]}
+            assert counts == row["limit"], f"{case} {side}: {counts} is not the limit {row['limit']}"
+            assert measured["vault_other"] == 0, f"{case} {side}: other Vault requests"
+            # the writes the audit log saw really changed the documents: one new version each
+            assert measured["vault_writes_seen"] == (SIZE if expired else 0), f"{case} {side}"
+            assert measured["wall_median"] > 0 and measured["peak_pss"] > 0 and measured["cpu_median"] > 0
+        assert row["ratio"] > 0
+
+    limit_targets = [t for t in found if t["target"].endswith("requests at the limit")]
+    assert len(limit_targets) == len(cases) and all(t["met"] for t in limit_targets)
+    saved = json.loads((test_output_dir / "results.json").read_text(encoding="utf-8"))
+    assert len(saved["runs"]) == 2 * len(cases)
+    table = (test_output_dir / "results.md").read_text(encoding="utf-8")
+    for case in cases:
+        assert f"## {case}" in table
+
+
+def test_harness_counts_vault_requests_and_stops_on_a_failed_run(bench_env, tmp_path):
+    runner = bench_env
+    env = runner.environments[0]
+    # the audit-log counter sees exactly what a client did between two offsets
+    start = run_bench.audit_offset(runner.audit_log)
+    runner.openbao.client().secrets.kv.v2.read_secret_version(
+        path=env.vault_path, mount_point=run_bench.VAULT_MOUNT, raise_on_deleted_version=True)
+    counts = run_bench.count_vault_requests(runner.audit_log, start, run_bench.audit_offset(runner.audit_log))
+    assert (counts["read"], counts["write"], counts["login"], counts["other"]) == (1, 0, 0, 0)
+
+    # a run that fails (here: a baseline that leaves no reports) stops the benchmark with a message
+    broken = tmp_path / "broken.yml"
+    broken.write_text("- hosts: accs\n  gather_facts: false\n  tasks:\n"
+                      "    - ansible.builtin.assert:\n        that: false\n", encoding="utf-8")
+    case = run_bench.Case("broken", broken, broken, False, 1, ("-access-check.junit.xml",))
+    with pytest.raises(run_bench.BenchError, match="exited 2"):
+        runner.run(case, "baseline", SIZE, 1, 1)
