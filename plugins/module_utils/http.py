@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import json
+import math
 import random
 import re
 import time
@@ -55,17 +56,22 @@ def check_url(url, option):
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("Option %s is empty: set it to the service's https:// URL." % option)
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError("Option %s is not a valid URL: set it to the service's https:// URL." % option)
+    if parts.scheme not in ("https", "http") or not hostname:
         raise ConfigError("Option %s is not an http(s) URL: set it to the service's https:// URL." % option)
     if parts.username or parts.password:
         raise ConfigError("Option %s holds credentials in the URL: remove them and pass credentials through their own options." % option)
     if parts.query or parts.fragment:
         raise ConfigError("Option %s must not carry a query string or fragment: give the base URL only." % option)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(hostname):
         raise ConfigError(
             "Option %s uses plain http:// for host %s: use https:// (plain http is allowed for loopback addresses only)."
-            % (option, parts.hostname))
+            % (option, hostname))
     return url.rstrip("/")
 
 
@@ -86,7 +92,7 @@ def parse_retry_after(value, now=None):
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+    if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
 
@@ -139,7 +145,8 @@ class HttpClient:
         else:
             self.verify = bool(validate_certs)
         if self.verify is False and warnings is not None:
-            warnings.append("TLS certificate verification is off (validate_certs: false): anyone on the network path can read the tokens; turn it back on and set ca_path instead.")
+            warnings.append("TLS certificate verification is off (validate_certs: false): anyone on the network path "
+                            "can read the tokens; turn it back on and set ca_path instead.")
         key = str(self.verify)
         session = _SESSIONS.get(key)
         if session is None:
@@ -184,9 +191,15 @@ class HttpClient:
             if attempt >= self.policy.retries:
                 raise TransportError(
                     "%s%s: check that the URL is right and the service is up, then run again."
-                    % (failure[0].upper() + failure[1:], " after %d retries" % attempt if attempt else ""))
+                    % (failure[0].upper() + failure[1:], _after(attempt)))
             self.policy.sleep(self.policy.delay(attempt))
             attempt += 1
+
+
+def _after(retries):
+    if not retries:
+        return ""
+    return " after %d %s" % (retries, "retry" if retries == 1 else "retries")
 
 
 def debug_id(response):
@@ -200,8 +213,8 @@ def describe_body(response):
     if not response.content:
         return "an empty body"
     if ctype == "text/html" or text.startswith("<!doctype html") or text.startswith("<html"):
-        return "an HTML page (a gateway or proxy error page)"
-    return "a body that is not JSON (%s)" % (ctype or "no content type")
+        return "an HTML error page from a gateway or proxy"
+    return "a body that is not JSON, of type %s" % (ctype or "unknown")
 
 
 def json_body(response):

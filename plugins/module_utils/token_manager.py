@@ -36,7 +36,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
 
 DEFAULT_MIN_TTL = 600
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
-ROTATION_WAIT = 3.0      # how long a loser waits to see the winner's write after invalid_grant
+ROTATION_WAIT = 5.0      # how long a loser waits to see the winner's write after invalid_grant
 WRITE_ATTEMPTS = 3       # Vault write attempts when Vault is unavailable
 MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy contention
 
@@ -158,7 +158,7 @@ class TokenManager:
         if honour_force and request.force_refresh:
             return False
         ttl = cred.cached_ttl(now)
-        if ttl is None or ttl < request.min_ttl:
+        if ttl is None or ttl <= 0 or ttl < request.min_ttl:
             return False
         if rejected is not None and cred.access_token == rejected:
             return False

@@ -261,10 +261,10 @@ def test_error_messages(run_playbook, emulator, openbao, shared, secret_registry
         "503 after retries": r"ACCS answered HTTP 503 for GET /V1/store/storeGroups: Internal Error\. Details are "
                              r"available in Magento log file\. Report ID: webapi-[0-9a-f]+ \(x-debug-id %s\); %s"
                              % (d, failing),
-        "html": r"ACCS answered HTTP 500 for GET /V1/store/storeViews with an HTML page \(a gateway or proxy error "
-                r"page\) \(x-debug-id %s\); %s" % (d, failing),
-        "not json": r"ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON "
-                    r"\(application/json\) instead of JSON \(x-debug-id %s\): check that base_url points at the ACCS "
+        "html": r"ACCS answered HTTP 500 for GET /V1/store/storeViews with an HTML error page from a gateway or "
+                r"proxy \(x-debug-id %s\); %s" % (d, failing),
+        "not json": r"ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON, of type "
+                    r"application/json instead of JSON \(x-debug-id %s\): check that base_url points at the ACCS "
                     r"REST API \(https://<region>\.api\.commerce\.adobe\.com/<tenant-id>\)\." % d,
         "timeout": r"ACCS at %s did not answer within 1 s: check that the URL is right and the service is up, then "
                    r"run again\." % esc(_hostport(emulator.url)),

@@ -467,10 +467,10 @@ def test_error_messages(run_playbook, emulator, openbao, secret_registry, tmp_pa
     d = DEBUG_ID
     esc = re.escape
     expected = {
-        "html body": r"IMS answered HTTP 500 with an HTML page \(a gateway or proxy error page\), x-debug-id %s: IMS "
+        "html body": r"IMS answered HTTP 500 with an HTML error page from a gateway or proxy, x-debug-id %s: IMS "
                      r"or a gateway in front of it is failing; retry later and give the x-debug-id to Adobe support if "
                      r"it persists\." % d,
-        "not json": r"IMS answered HTTP 200 with a body that is not JSON \(application/json\) instead of a token, "
+        "not json": r"IMS answered HTTP 200 with a body that is not JSON, of type application/json instead of a token, "
                     r"x-debug-id %s: check ims_url points at IMS itself, not a proxy page\." % d,
         "timeout": r"IMS at %s did not answer within 1 s: check the service's status, or raise timeout, and run "
                    r"again\." % esc(ims_host),
@@ -495,7 +495,7 @@ def test_error_messages(run_playbook, emulator, openbao, secret_registry, tmp_pa
                       r"its certificate with ca_path\." % esc(_hostport(emulator.unknown_ca_url)),
         "wrong host": r"TLS verification of IMS at %s failed \([^()]*\): check the URL, or give the CA that signed "
                       r"its certificate with ca_path\." % esc(_hostport(emulator.wrong_host_url)),
-        "refused": r"Cannot connect to IMS at 127\.0\.0\.1:%d after 1 retries: check that the URL is right and the "
+        "refused": r"Cannot connect to IMS at 127\.0\.0\.1:%d after 1 retry: check that the URL is right and the "
                    r"service is up, then run again\." % closed,
         "plain http": r"Option ims_url uses plain http:// for host ims\.example\.com: use https:// \(plain http is "
                       r"allowed for loopback addresses only\)\.",

@@ -198,7 +198,7 @@ def test_non_json_200(mock):
     with pytest.raises(TransportError) as info:
         AccsClient(http(), BASE, bare()).request("GET", "/V1/store/websites")
     assert info.value.message == (
-        "ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON (application/json) instead of "
+        "ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON, of type application/json instead of "
         "JSON (x-debug-id d1): check that base_url points at the ACCS REST API "
         "(https://<region>.api.commerce.adobe.com/<tenant-id>).")
 
@@ -212,7 +212,7 @@ def test_non_json_200(mock):
      "ACCS answered HTTP 404 for GET /V1/store/websites: Request does not match any route (x-debug-id d1); check "
      "base_url (region and tenant id) and path."),
     (500, "<html>down</html>",
-     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML page (a gateway or proxy error page) (x-debug-id "
+     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML error page from a gateway or proxy (x-debug-id "
      "d1); the instance or its gateway is failing: retry later, and give the x-debug-id to Adobe support if it "
      "persists."),
     (409, {"message": "Conflict"},

@@ -151,7 +151,7 @@ def test_read_timeout_of_a_get_is_retried(mock, sleeps):
     mock.add(responses.GET, URL, body=requests.exceptions.ReadTimeout("slow"))
     with pytest.raises(TransportError) as info:
         client(sleeps, retries=1).request("GET", URL, "ACCS")
-    assert info.value.message == ("ACCS at api.test did not answer within 2 s after 1 retries: check that the URL is "
+    assert info.value.message == ("ACCS at api.test did not answer within 2 s after 1 retry: check that the URL is "
                                   "right and the service is up, then run again.")
 
 
@@ -221,7 +221,7 @@ def _response(body, content_type):
 def test_describe_body():
     assert describe_body(_response(b"", "application/json")) == "an empty body"
     assert describe_body(_response(b"<html><body>502</body></html>", "text/plain")) == \
-        "an HTML page (a gateway or proxy error page)"
-    assert describe_body(_response(b"oops", "text/html; charset=utf-8")) == "an HTML page (a gateway or proxy error page)"
-    assert describe_body(_response(b"{broken", "application/json")) == "a body that is not JSON (application/json)"
-    assert describe_body(_response(b"x", "")) == "a body that is not JSON (no content type)"
+        "an HTML error page from a gateway or proxy"
+    assert describe_body(_response(b"oops", "text/html; charset=utf-8")) == "an HTML error page from a gateway or proxy"
+    assert describe_body(_response(b"{broken", "application/json")) == "a body that is not JSON, of type application/json"
+    assert describe_body(_response(b"x", "")) == "a body that is not JSON, of type unknown"

@@ -192,7 +192,7 @@ def test_html_error_page(ims):
     with pytest.raises(ImsError) as info:
         make().refresh("cid", ["s"], "rt-0")
     assert info.value.message == (
-        "IMS answered HTTP 502 with an HTML page (a gateway or proxy error page), x-debug-id dbg1: IMS or a gateway in "
+        "IMS answered HTTP 502 with an HTML error page from a gateway or proxy, x-debug-id dbg1: IMS or a gateway in "
         "front of it is failing; retry later and give the x-debug-id to Adobe support if it persists.")
 
 
@@ -207,10 +207,10 @@ def test_persistent_429(ims):
 
 @pytest.mark.parametrize("body,content_type,expected", [
     ("not json at all", "text/plain",
-     "IMS answered HTTP 200 with a body that is not JSON (text/plain) instead of a token, x-debug-id dbg1: check "
+     "IMS answered HTTP 200 with a body that is not JSON, of type text/plain instead of a token, x-debug-id dbg1: check "
      "ims_url points at IMS itself, not a proxy page."),
     ("<html><body>login</body></html>", "text/html",
-     "IMS answered HTTP 200 with an HTML page (a gateway or proxy error page) instead of a token, x-debug-id dbg1: "
+     "IMS answered HTTP 200 with an HTML error page from a gateway or proxy instead of a token, x-debug-id dbg1: "
      "check ims_url points at IMS itself, not a proxy page."),
     ("[1, 2]", "application/json",
      "IMS answered HTTP 200 with JSON that is not an object instead of a token, x-debug-id dbg1: check ims_url points "

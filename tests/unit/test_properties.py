@@ -275,10 +275,6 @@ def test_check_url_policy(scheme, host, port, path, password, query):
     assert not checked.endswith("/")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "http.check_url calls urllib.parse.urlsplit, which raises ValueError for a malformed IPv6 host "
-    "('https://[', 'http://[zz]/'); the engine then reports 'Unexpected internal error (ValueError)' instead of "
-    "'Option ims_url is not an http(s) URL'; catch ValueError around urlsplit/hostname"))
 @SETTINGS
 @given(url=st.text(max_size=60))
 @example("https://[")
