@@ -17,7 +17,7 @@ description:
   - Retries HTTP 429, 502, 503, 504 and connection failures with backoff, honouring C(Retry-After) up to 60 seconds.
   - With a local connection the work runs in the controller's worker process (an action plugin).
 author:
-  - adobe_commerce.accs maintainers
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 extends_documentation_fragment:
   - adobe_commerce.accs.vault
   - adobe_commerce.accs.ims
@@ -81,7 +81,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: GET and HEAD run (they change nothing); other methods are not sent and report C(changed=true).
+    description:
+      - GET and HEAD run, as they change nothing in ACCS; other methods are not sent and report C(changed=true).
+      - To read, the task still gets a token, so an expired one is refreshed and its rotation stored in Vault.
   diff_mode:
     support: none
     description: Nothing to show.
