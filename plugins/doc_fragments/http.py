@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# pylint's astroid adds imports of IntEnum and namedtuple to every module named http (its model of
+# the standard library's http package), which would read as unused imports here.
+# pylint: disable=unused-import
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ description:
   - Errors name the path and the cause (missing, permission denied, sealed or unreachable Vault, KV version 1 mount),
     never a value.
 author:
-  - adobe_commerce.accs maintainers
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 extends_documentation_fragment:
   - adobe_commerce.accs.vault
   - adobe_commerce.accs.vault.plugins

@@ -128,7 +128,8 @@ class Credential:
             raise ConfigError("The credential %s names grant_type '%s': use refresh_token or client_credentials." % (where, grant_type))
         if require_grant:
             if grant_type is None:
-                raise ConfigError("The credential %s has neither a refresh_token nor a client secret: bootstrap a refresh token (playbook bootstrap_refresh_token.yml) or add client_secret and scopes." % where)
+                raise ConfigError("The credential %s has neither a refresh_token nor a client secret: bootstrap a refresh "
+                                  "token (playbook bootstrap_refresh_token.yml) or add client_secret and scopes." % where)
             if grant_type == "refresh_token" and not refresh_token:
                 raise ConfigError("The credential %s has no refresh_token: run the bootstrap_refresh_token.yml playbook to store one." % where)
             if grant_type == "client_credentials":

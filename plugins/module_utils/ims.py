@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import secrets as _secrets
 from urllib.parse import urlencode
 
@@ -84,8 +85,8 @@ def parse_token_response(response, grant_type):
     expires_in = body.get("expires_in")
     if isinstance(expires_in, str) and expires_in.strip().isdigit():
         expires_in = int(expires_in.strip())
-    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in != expires_in or expires_in <= 0 \
-            or expires_in > 10 ** 9:
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) \
+            or (isinstance(expires_in, float) and math.isnan(expires_in)) or expires_in <= 0 or expires_in > 10 ** 9:
         raise TransportError(
             "IMS answered without a usable expires_in (seconds)%s: the token cannot be cached safely; check that "
             "ims_url uses the token/v3 endpoint of IMS." % _ref(dbg))

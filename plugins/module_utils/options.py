@@ -53,7 +53,7 @@ IMS_TOKEN_SPEC = dict(
     code=dict(type="str", no_log=True),
     code_verifier=dict(type="str", no_log=True),
     redirect_uri=dict(type="str"),
-    refresh_token_max_age=dict(type="int"),
+    refresh_token_max_age=dict(type="int", no_log=False),
     **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
 )
 IMS_TOKEN_RULES = dict(
@@ -70,7 +70,7 @@ ACCS_REST_SPEC = dict(
     store_code=dict(type="str"),
     status_code=dict(type="list", elements="int", default=[200]),
     access_token=dict(type="str", no_log=True),
-    api_key=dict(type="str"),
+    api_key=dict(type="str", no_log=False),
     org_id=dict(type="str"),
     paginate=dict(type="bool", default=False),
     page_size=dict(type="int", default=100),

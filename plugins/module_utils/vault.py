@@ -196,8 +196,8 @@ class VaultStore:
         client = self._client()
         try:
             self.reads += 1
-            answer = client.secrets.kv.v2.read_secret_version(path=path, mount_point=self.mount,
-                                                               raise_on_deleted_version=True)
+            answer = client.secrets.kv.v2.read_secret_version(
+                path=path, mount_point=self.mount, raise_on_deleted_version=True)
         except hvac_exc.InvalidPath:
             if self._kv_version(client, path) == "1":
                 raise VaultPathError(

@@ -24,7 +24,7 @@ description:
   - With a local connection the work runs in the controller's worker process (an action plugin), with no module
     start-up cost.
 author:
-  - adobe_commerce.accs maintainers
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 extends_documentation_fragment:
   - adobe_commerce.accs.vault
   - adobe_commerce.accs.ims
@@ -65,7 +65,7 @@ attributes:
     support: none
     description: Nothing to show.
 notes:
-  - Put C(no_log: true) on tasks that register this module's result: it holds the access token.
+  - "Put C(no_log: true) on tasks that register this module's result: it holds the access token."
   - Errors name the Vault path, the IMS error code, HTTP status and C(x-debug-id), never a secret.
 requirements:
   - requests
