@@ -169,6 +169,21 @@ def succeeds(predicate: Callable[[Observation], list[str]] | None = None):
     return check
 
 
+def warns(text):
+    """A warning holding ``text``: in the result (2.17, 2.18) or shown by Ansible (2.19 moves
+    result warnings to the display)."""
+
+    def check(obs):
+        warnings = obs.result.get("warnings") or []
+        if any(text in w for w in warnings):
+            return []
+        shown = [line for line in (obs.run.stdout + obs.run.stderr).splitlines()
+                 if "[WARNING]" in line and text in line]
+        return [] if shown else ["no warning containing %r" % text]
+
+    return check
+
+
 def run_case(case: Case, run, matrix, request, context=None):
     """Check one case against a finished run and record it in the matrix."""
     result = run.result(task_name(case.id))

@@ -135,7 +135,7 @@ def _cases():
         faults=[{"match": "accs.storeConfigs", "status": 200, "body": "html"}])
     add("accs-200-not-json", "ACCS answers 200 with a truncated, non-JSON body",
         "fails with one sentence: not JSON; check base_url",
-        rest(), fails("ACCS", "200", "not JSON", "base_url"),
+        rest(), fails("ACCS", "200", ("not JSON", "non-JSON"), "base_url"),
         faults=[{"match": "accs.storeConfigs", "status": 200, "body": "not_json"}])
 
     def huge_ok(obs):

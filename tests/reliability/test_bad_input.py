@@ -120,6 +120,8 @@ def _cases():
         cc(ims_url="{{ rel_url_with_password }}"), fails("ims_url", "credentials"))
     add("bi-ims-url-query", "ims_url with a query string (?client_secret=...)", "refused: base URL only",
         cc(ims_url="https://127.0.0.1:9/?client_secret=x"), fails("ims_url", "query"))
+    add("bi-ims-url-malformed", "ims_url: https://[::1 (a malformed IPv6 host)",
+        "refused with one sentence naming ims_url", cc(ims_url="https://[::1"), fails("ims_url"))
     add("bi-base-url-http", "accs_rest base_url: http://na1.api.commerce.adobe.com/t (plain http)",
         "refused before anything is sent: use https://", rest(base_url="http://na1.api.commerce.adobe.com/t"),
         fails("base_url", "https://"))

@@ -148,3 +148,54 @@ def test_accs_rest_result_holds_no_token(hygiene, matrix, request):
                      (result or {}).get("status"), (result or {}).get("token_refreshed")) if not kinds
                  else "result holds " + ", ".join(kinds), problems)
     assert not sentence_problems("Ok.")  # the checker itself accepts a plain sentence
+
+
+def _installed(collection_path, name):
+    return collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks" / name
+
+
+def test_role_playbooks_write_no_secret(emulator, openbao, rel_runner_factory, collection_path, matrix, request):
+    """The collection's playbooks and roles write reports: run them at -vvvv and scan every file."""
+    client = "rel-hygiene-roles"
+    emulator.add_client(client, client_secrets=[SECRET], grants=["refresh_token"])
+    emulator.set_tenant("relroles")
+    refresh = emulator.mint_refresh_token(client, ["openid", "offline_access", "commerce.accs"])
+    openbao.client().secrets.kv.v2.create_or_update_secret(
+        path="rel/hygiene/roles", secret={"client_id": client, "client_secret": SECRET, "refresh_token": refresh,
+                                           "scopes": "openid,offline_access,commerce.accs"})
+    inventory = {"all": {"children": {"accs": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "accs_ims_url": emulator.url, "accs_ca_path": emulator.ca_path,
+                 "accs_audit_report_dir": "{{ lookup('env', 'HOME') }}/reports",
+                 "accs_access_check_report_dir": "{{ lookup('env', 'HOME') }}/reports",
+                 "accs_audit_fail_on_drift": False},
+        "hosts": {
+            "rel-good": {"accs_base_url": emulator.url + "/relroles", "accs_vault_path": "rel/hygiene/roles"},
+            "rel-missing": {"accs_base_url": emulator.url + "/relroles", "accs_vault_path": "rel/hygiene/absent"},
+        }}}}}
+    runner = rel_runner_factory("secret_hygiene_roles")
+    access = runner.run(_installed(collection_path, "validate_access.yml"), "validate_access.yml over 2 environments",
+                        inventory=inventory)
+    audit = runner.run(_installed(collection_path, "audit_store_config.yml"),
+                       "audit_store_config.yml over 2 environments", inventory=inventory)
+    problems = []
+    reports = []
+    for run in (access, audit):
+        folder = run.home / "reports"
+        reports += sorted(p.name for p in folder.glob("*")) if folder.is_dir() else []
+        problems += ["%s: %s" % (run.name, leak) for leak in run.leaks]
+    if not any(name.startswith("rel-good") for name in reports):
+        problems.append("no report was written for the good environment")
+    failures = [e["result"].get("ansible_facts", {}).get("accs_access_failed_message") for e in access.events
+                if e["host"] == "rel-missing" and e["result"].get("ansible_facts", {}).get("accs_access_failed_message")]
+    if not failures:
+        problems.append("the environment without a credential did not report a failure")
+    else:
+        problems += ["access_check failure: " + p for p in sentence_problems(failures[-1], ["rel/hygiene/absent"])]
+    matrix.check(request, CAT, "role playbooks and their reports",
+                 "validate_access.yml and audit_store_config.yml over a good environment and one without a "
+                 "credential, at -vvvv, reports written under the scanned HOME",
+                 "reports written; no secret in any output or report; the broken environment fails with one "
+                 "sentence naming its Vault path",
+                 "%d report files, 0 secrets; broken environment: %s" % (len(reports), failures[-1] if failures else "-")
+                 if not problems else "; ".join(problems), problems)

@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from tests.reliability.cases import Case, fails, fault_vars, params, play, run_case, succeeds
+from tests.reliability.cases import Case, fails, fault_vars, params, play, run_case, succeeds, warns
 from tests.reliability.harness import closed_port
 
 CAT = "Vault faults"
@@ -116,6 +116,11 @@ def _cases():
                         "doc": {"client_id": CLIENT, "client_secret": SECRET, "refresh_token": rt, "access_token": 123,
                                 "access_token_expires_at": "tomorrow", "refresh_token_issued_at": 5,
                                 "custom_note": "kept"}}))
+    C.append(Case("vault-tls-off-warns", CAT, "vault_validate_certs: false",
+                  "works, and warns that Vault's TLS verification is off and to set vault_ca_cert instead",
+                  token_task("rel/vault/tls-off", vault_validate_certs=False), succeeds(warns("verification of Vault is off")),
+                  data={"path": "rel/vault/tls-off",
+                        "doc": {"client_id": CLIENT, "client_secret": SECRET, "refresh_token": rt}}))
     C.append(Case("vault-doc-deleted", CAT, "the latest version of the document was deleted (kv delete)",
                   "fails with one sentence: the credential at the path is deleted; undelete or restore it",
                   token_task("rel/vault/gone-doc"), fails("rel/vault/gone-doc", ("deleted", "undelete")),
