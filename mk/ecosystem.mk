@@ -27,6 +27,7 @@ changelog-lint: $(VENV_STAMP)
 	$(ANTSIBULL_CHANGELOG) lint
 
 # --update-existing: the release of galaxy.yml's version is rewritten with every fragment added since,
-# and --reload-plugins lists plugins added since as new in it.
+# and --reload-plugins lists plugins added since as new in it (its plugin cache is not kept).
 changelog: $(VENV_STAMP)
 	$(ANTSIBULL_CHANGELOG) release --version $(GALAXY_VERSION) --update-existing --reload-plugins
+	rm -f changelogs/.plugin-cache.yaml
