@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One self-contained HTML page for a whole audit run, from every environment's fact in hostvars.
+
+Runs inside the controller's worker. Documentation: plugins/modules/accs_fleet_report.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.adobe_commerce.accs.plugins.action.accs_report import write_file
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
+
+SPEC = dict(
+    hosts=dict(type="list", elements="str", required=True),
+    dest=dict(type="path", required=True),
+    fact=dict(type="str", default="accs_store_config_audit"),
+    title=dict(type="str", default="ACCS store configuration audit"),
+)
+
+
+def _host_value(hostvars, host, key):
+    try:
+        return hostvars[host].get(key)
+    except Exception:  # an undefined or untemplatable variable reads as absent
+        return None
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+        hostvars = task_vars.get("hostvars") or {}
+        dest = os.path.abspath(params["dest"])
+        rows = []
+        for host in params["hosts"]:
+            if host not in hostvars:
+                rows.append(audit.fleet_row(host, None))
+                continue
+            fact = _host_value(hostvars, host, params["fact"])
+            rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
+                                        base_url=_host_value(hostvars, host, "accs_base_url")))
+        summary = audit.fleet_summary(rows)
+        text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
+        lines = ["%d of %d environment%s passed the store configuration audit." % (
+            len(summary["passed"]), summary["total"], "" if summary["total"] == 1 else "s")]
+        if summary["drifted"]:
+            lines.append("Drifted: %s." % ", ".join(
+                "%s (%d drift%s)" % (row["name"], len(row["result"].get("drift") or []),
+                                     "" if len(row["result"].get("drift") or []) == 1 else "s")
+                for row in rows if row["name"] in summary["drifted"]))
+        if summary["errors"]:
+            lines.append("Not audited: %s." % ", ".join(summary["errors"]))
+        directories = sorted(set(os.path.dirname(path) for row in rows
+                                 for path in (row["reports"] or {}).values() if path))
+        if directories:
+            lines.append("Per-environment reports (json, junit.xml, md): %s" % ", ".join(directories))
+        result.update(changed=True, path=dest, total=summary["total"], passed=summary["passed"],
+                      drifted=summary["drifted"], errors=summary["errors"])
+        if self._task.check_mode:
+            lines.append("Check mode: no fleet report was written (it would be %s)." % dest)
+            result.update(summary=lines, msg=lines[-1])
+            return result
+        try:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            write_file(dest, text)
+        except OSError as exc:
+            result.update(failed=True, changed=False, summary=lines, msg=(
+                "Cannot write the fleet report %s (%s): set accs_fleet_report_path to a writable location."
+                % (dest, exc.strerror or type(exc).__name__)))
+            return result
+        lines.append("Fleet report: %s" % dest)
+        result.update(summary=lines, msg="Fleet report written to %s." % dest)
+        return result

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write an environment's audit or access-check reports on the controller, in-process.
+
+No module runs: the files are rendered by module_utils/audit.py and written here, so a
+report per environment costs no Python start-up. Documentation: plugins/modules/accs_report.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
+
+SPEC = dict(
+    kind=dict(type="str", required=True, choices=["store-config", "access-check"]),
+    dest=dict(type="path", required=True),
+    name=dict(type="str"),
+    result=dict(type="dict", required=True),
+    base_url=dict(type="str"),
+)
+
+
+def write_file(path, text):
+    """Atomic write (temporary file + rename), mode 0644."""
+    directory = os.path.dirname(path)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".accs-report-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+        name = params["name"] or task_vars.get("inventory_hostname") or "localhost"
+        directory = os.path.abspath(params["dest"])
+        kind = params["kind"]
+        data = params["result"]
+        paths = audit.report_paths(directory, name, kind)
+        moment = audit.now_utc()
+        if kind == "store-config":
+            texts = {
+                "json": audit.render_json(name, data, params["base_url"], moment),
+                "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
+                "markdown": audit.render_markdown(name, data, params["base_url"], moment),
+            }
+        else:
+            texts = {"junit": audit.render_junit_access_check(name, data, params["base_url"], moment)}
+        result.update(files=paths, changed=True)
+        if kind == "store-config" and data.get("drift") and self._task.diff:
+            result["diff"] = audit.drift_diff(name, data)
+        if self._task.check_mode:
+            result["msg"] = "Check mode: the reports were not written to %s." % directory
+            return result
+        try:
+            os.makedirs(directory, exist_ok=True)
+            for key, path in paths.items():
+                write_file(path, texts[key])
+        except OSError as exc:
+            result.pop("diff", None)
+            result.update(failed=True, changed=False, msg=(
+                "Cannot write the reports to %s (%s): set the report directory variable to a writable directory."
+                % (directory, exc.strerror or type(exc).__name__)))
+            return result
+        result["msg"] = "Reports written to %s." % directory
+        return result

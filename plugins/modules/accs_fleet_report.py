@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: accs_fleet_report
+short_description: One HTML page with the store configuration audit of every environment
+version_added: 0.1.0
+author: adobe_commerce.accs maintainers
+description:
+  - Reads the audit result fact (O(fact)) of each host in O(hosts) from C(hostvars) and writes one
+    self-contained HTML page on the controller, inside the controller's worker (an action plugin).
+  - Environments are rows and checks are columns, so pass and fail show at a glance; each row's drift
+    (store, field, expected, actual, rule), or why the environment was not audited, opens on demand.
+  - The page has no scripts, fetches nothing and uses no external asset (inline CSS, and a
+    Content-Security-Policy that forbids loading anything), so it can be archived or mailed as it is.
+  - Also returns a short summary for the playbook output. In check mode nothing is written.
+  - Used by the playbook C(adobe_commerce.accs.audit_store_config).
+options:
+  hosts:
+    description: Inventory host names, one row each, in this order. Usually C({{ groups['accs'] }}).
+    type: list
+    elements: str
+    required: true
+  dest:
+    description:
+      - Path of the HTML file; its directory is created when missing. A relative path is relative to the
+        directory C(ansible-playbook) runs in.
+    type: path
+    required: true
+  fact:
+    description: Name of the host variable holding each environment's audit result.
+    type: str
+    default: accs_store_config_audit
+  title:
+    description: Page title.
+    type: str
+    default: ACCS store configuration audit
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written in check mode.
+  diff_mode:
+    support: none
+  action:
+    support: full
+    details: Runs on the controller only.
+  platform:
+    platforms: all
+notes:
+  - A host without the fact shows as not audited.
+seealso:
+  - module: adobe_commerce.accs.accs_report
+"""
+
+EXAMPLES = r"""
+- name: Write the fleet report
+  adobe_commerce.accs.accs_fleet_report:
+    hosts: "{{ groups['accs'] }}"
+    dest: accs-reports/fleet-store-config.html
+  register: fleet
+  run_once: true
+
+- name: Summary
+  ansible.builtin.debug:
+    msg: "{{ fleet.summary }}"
+"""
+
+RETURN = r"""
+path:
+  description: Absolute path of the HTML page.
+  returned: always
+  type: str
+total:
+  description: Number of environments.
+  returned: always
+  type: int
+passed:
+  description: Environments without drift.
+  returned: always
+  type: list
+  elements: str
+drifted:
+  description: Environments with drift.
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: Environments that could not be audited.
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: Lines for the playbook output (counts, drifted environments, report locations).
+  returned: always
+  type: list
+  elements: str
+"""

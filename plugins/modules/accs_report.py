@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: accs_report
+short_description: Write the store configuration audit or access check reports of one environment
+version_added: 0.1.0
+author: adobe_commerce.accs maintainers
+description:
+  - Writes report files for one ACCS environment on the Ansible controller, inside the controller's worker
+    (an action plugin, so no module process runs, whatever the connection of the host).
+  - For O(kind=store-config), from an audit result of the P(adobe_commerce.accs.store_config_drift#filter) filter,
+    three files in O(dest) named after the environment, C(<name>-store-config.json),
+    C(<name>-store-config.junit.xml) (one test case per check, one failure per drift) and
+    C(<name>-store-config.md) (a table to read at a glance).
+  - For O(kind=access-check), from the C(accs_access_check) fact of the
+    P(adobe_commerce.accs.access_check#role) role, C(<name>-access-check.junit.xml).
+  - With C(--diff), returns the drift as a diff of the expected against the actual values.
+  - In check mode nothing is written; the paths the files would have are returned.
+  - Used by the roles P(adobe_commerce.accs.store_config_audit#role) and P(adobe_commerce.accs.access_check#role).
+options:
+  kind:
+    description: Which reports to write.
+    type: str
+    required: true
+    choices: [store-config, access-check]
+  dest:
+    description:
+      - Directory of the reports, created when missing. A relative path is relative to the directory
+        C(ansible-playbook) runs in.
+    type: path
+    required: true
+  name:
+    description: Environment name used in the file names and reports (unsafe characters become C(_)).
+    type: str
+    default: the inventory host name
+  result:
+    description:
+      - The audit result (O(kind=store-config)) or the access check result (O(kind=access-check)). An C(error)
+        key makes the audit report an error report.
+    type: dict
+    required: true
+  base_url:
+    description: The environment's ACCS base URL, shown in the reports.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written in check mode.
+  diff_mode:
+    support: full
+  action:
+    support: full
+    details: Runs on the controller only.
+  platform:
+    platforms: all
+notes:
+  - The reports hold store configuration values, never a token or secret.
+seealso:
+  - module: adobe_commerce.accs.accs_fleet_report
+"""
+
+EXAMPLES = r"""
+- name: Write the store configuration reports
+  adobe_commerce.accs.accs_report:
+    kind: store-config
+    dest: accs-reports
+    result: "{{ accs_store_config_audit }}"
+    base_url: "{{ accs_base_url }}"
+  register: report
+
+- name: Show where they are
+  ansible.builtin.debug:
+    msg: "{{ report.files.markdown }}"
+"""
+
+RETURN = r"""
+files:
+  description: Absolute paths of the reports (written, or that would be written in check mode).
+  returned: always
+  type: dict
+  contains:
+    json:
+      description: The JSON report (store-config).
+      type: str
+      returned: O(kind=store-config)
+    junit:
+      description: The JUnit XML report.
+      type: str
+      returned: always
+    markdown:
+      description: The Markdown report (store-config).
+      type: str
+      returned: O(kind=store-config)
+  sample: {"json": "/srv/audit/accs-reports/prod-store-config.json"}
+diff:
+  description: One C(before) (expected) / C(after) (actual) entry per drifted store.
+  returned: with --diff, when there is drift
+  type: list
+  elements: dict
+msg:
+  description: Where the reports went.
+  returned: always
+  type: str
+"""
