@@ -355,9 +355,9 @@ class RelRunner:
                 "playbook run '%s' at -vvvv (default callback as JSON, JSON-lines callback, junit, "
                 "ANSIBLE_LOG_PATH)" % label,
                 "no known secret in stdout, stderr, Ansible log, JSON results, junit report, HOME or Ansible tmp",
-                "%d secret(s) in %d files" % (len(findings), files) if findings else "0 secrets in %d files" % files,
+                "%d secret(s) found" % len(findings) if findings else "0 secrets found",
                 "pass" if not findings else "fail",
-                "; ".join(sorted({f.kind for f in findings})),
+                "; ".join(sorted({"%s in %s" % (f.kind, os.path.basename(f.path)) for f in findings})),
             )
         return result
 
