@@ -262,8 +262,8 @@ def audit_message(result):
         return result["error"]
     drift = result.get("drift") or []
     if not drift:
-        return "No drift in %d store configuration%s." % (result.get("stores", 0),
-                                                           "" if result.get("stores", 0) == 1 else "s")
+        stores = result.get("stores", 0)
+        return "No drift in %d store configuration%s." % (stores, "" if stores == 1 else "s")
     return ("%d store configuration drift%s: %s; fix them in ACCS, or update accs_expected_store_configs or "
             "accs_audit_rules if the new values are intended."
             % (len(drift), "" if len(drift) == 1 else "s", "; ".join(drift_text(d) for d in drift)))
@@ -349,15 +349,16 @@ def render_markdown(name, result, base_url=None, generated_at=None):
         lines += ["| Check | Enabled | Checks | Drift |", "| --- | --- | ---: | ---: |"]
         for rule in ALL_RULES:
             stats = rules.get(rule) or {"enabled": False, "checks": 0, "drift": 0}
-            lines.append("| %s (`%s`) | %s | %d | %d |" % (RULE_TITLES[rule], rule, "yes" if stats["enabled"] else "no",
-                                                          stats["checks"], stats["drift"]))
+            enabled = "yes" if stats["enabled"] else "no"
+            lines.append("| %s (`%s`) | %s | %d | %d |"
+                         % (RULE_TITLES[rule], rule, enabled, stats["checks"], stats["drift"]))
         lines.append("")
     if drift:
         lines += ["## Drift", "", "| Store | Field | Expected | Actual | Rule |", "| --- | --- | --- | --- | --- |"]
         for entry in drift:
-            lines.append("| %s | %s | %s | %s | %s |" % (_md_cell(entry["store"]), _md_cell(entry["field"]),
-                                                       _md_code(show_expected(entry)), _md_code(show(entry["actual"])),
-                                                       entry["rule"]))
+            cells = (_md_cell(entry["store"]), _md_cell(entry["field"]), _md_code(show_expected(entry)),
+                     _md_code(show(entry["actual"])), entry["rule"])
+            lines.append("| %s | %s | %s | %s | %s |" % cells)
         lines.append("")
     return "\n".join(lines)
 
@@ -367,11 +368,11 @@ def _testcase(classname, name, failure=None, error=None, skipped=None, body=None
     if failure is None and error is None and skipped is None:
         return head + "/>"
     if failure is not None:
-        inner = "<failure type=%s message=%s>%s</failure>" % (quoteattr(failure[0]), quoteattr(failure[1]),
-                                                               xml_escape(body or ""))
+        inner = "<failure type=%s message=%s>%s</failure>" % (
+            quoteattr(failure[0]), quoteattr(failure[1]), xml_escape(body or ""))
     elif error is not None:
-        inner = "<error type=%s message=%s>%s</error>" % (quoteattr(error[0]), quoteattr(error[1]),
-                                                          xml_escape(body or ""))
+        inner = "<error type=%s message=%s>%s</error>" % (
+            quoteattr(error[0]), quoteattr(error[1]), xml_escape(body or ""))
     else:
         inner = "<skipped message=%s/>" % quoteattr(skipped)
     return "%s>\n      %s\n    </testcase>" % (head, inner)

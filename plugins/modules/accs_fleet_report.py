@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: accs_fleet_report
 short_description: One HTML page with the store configuration audit of every environment
 version_added: 0.1.0
-author: adobe_commerce.accs maintainers
+author:
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 description:
   - Reads the audit result fact (O(fact)) of each host in O(hosts) from C(hostvars) and writes one
     self-contained HTML page on the controller, inside the controller's worker (an action plugin).
@@ -47,11 +48,14 @@ attributes:
     description: Nothing is written in check mode.
   diff_mode:
     support: none
+    description: Nothing to show.
   action:
     support: full
-    details: Runs on the controller only.
+    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
   platform:
+    support: full
     platforms: all
+    description: Writes on the controller only.
 notes:
   - A host without the fact shows as not audited.
 seealso:

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: accs_report
 short_description: Write the store configuration audit or access check reports of one environment
 version_added: 0.1.0
-author: adobe_commerce.accs maintainers
+author:
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 description:
   - Writes report files for one ACCS environment on the Ansible controller, inside the controller's worker
     (an action plugin, so no module process runs, whatever the connection of the host).
@@ -55,11 +56,14 @@ attributes:
     description: Nothing is written in check mode.
   diff_mode:
     support: full
+    description: With C(--diff), drift shows as expected (before) against actual (after) values, one diff per store.
   action:
     support: full
-    details: Runs on the controller only.
+    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
   platform:
+    support: full
     platforms: all
+    description: Writes on the controller only.
 notes:
   - The reports hold store configuration values, never a token or secret.
 seealso:
