@@ -121,6 +121,8 @@ _NORMALIZERS = [
     (re.compile(r"x-debug-id [0-9a-fA-F-]{8,}"), "x-debug-id <id>"),
     (re.compile(r"webapi-[0-9a-f]+"), "webapi-<id>"),
     (re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/[^/\s]+"), "<tmp>"),
+    # Ansible prints this list from a set: its order changes from run to run
+    (re.compile(r"Valid booleans include: [^|]*"), "Valid booleans include: <the boolean words>"),
 ]
 
 
