@@ -1,4 +1,5 @@
-"""Vault login with a pipeline's OIDC token (``vault_auth_method: jwt``) against a real OpenBao.
+"""Vault login with a pipeline's OIDC token (``vault_auth_method: jwt``), and the Vault policies of
+the documentation, against a real OpenBao.
 
 OpenBao's jwt auth method is configured with a static public key (``jwt_validation_pubkeys``),
 the way a Vault trusts GitLab's or GitHub's OIDC issuer, but with a key made here: the test signs
@@ -7,6 +8,10 @@ The collection gets the JWT exactly as a pipeline hands it over: ``VAULT_AUTH_ME
 ``VAULT_ROLE`` and ``VAULT_JWT`` in the environment, no ``VAULT_TOKEN``, default auth mount
 ``jwt`` (docs/pipelines.md).
 
+The policies are read from the documents users copy them from: the pipeline role's from
+docs/pipelines.md, ``accs-read`` and ``accs-rotate`` from docs/guide.md ("Vault policies"), whose
+read-only trade-off is checked here too.
+
 A private OpenBao per module (its ``jwt/`` mount and ``secret/`` KV v2 are this module's alone).
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import pytest
@@ -21,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.integration.helpers import (
+    ACCS_REST,
     IMS_TOKEN,
     assert_no_secrets,
     assert_one_sentence,
@@ -34,6 +41,7 @@ from tests.integration.helpers import (
     sha256,
     token_summary_task,
 )
+from tests.support.ansible_runner import REPO_ROOT
 from tests.support.openbao import running_openbao
 
 ISSUER = "https://gitlab.example.com"
@@ -41,12 +49,18 @@ AUDIENCE = "https://vault.example.com"
 PROJECT = "acme/shop"
 ROLE = "accs-pipeline"
 POLICY = "accs-pipeline"
-# read, and write back a refreshed token (docs/guide.md: "Vault policies")
-POLICY_HCL = """
-path "secret/data/accs/*" {
-  capabilities = ["read", "create", "update"]
-}
-"""
+
+
+def doc_policy(name: str) -> str:
+    """The HCL of policy ``name`` as the documentation gives it."""
+    pipelines = (REPO_ROOT / "docs" / "pipelines.md").read_text(encoding="utf-8")
+    guide = (REPO_ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    heredoc = re.search(r"cat > %s\.hcl <<'EOF'\n(.*?)\nEOF\n" % re.escape(name), pipelines, re.S)
+    if heredoc:
+        return heredoc.group(1) + "\n"
+    block = re.search(r"```hcl\n(# %s:.*?)```" % re.escape(name), guide, re.S)
+    assert block, "docs give no policy named %s" % name
+    return block.group(1)
 
 
 def _b64(data: bytes) -> bytes:
@@ -117,7 +131,7 @@ def jwt_vault(tmp_path_factory, secret_registry):
             client = server.client()
             client.sys.enable_auth_method(method_type="jwt", path="jwt")
             client.auth.jwt.configure(jwt_validation_pubkeys=[public_pem], bound_issuer=ISSUER, path="jwt")
-            server.write_policy(POLICY, POLICY_HCL)
+            server.write_policy(POLICY, doc_policy(POLICY))
             client.auth.jwt.create_role(
                 name=ROLE,
                 role_type="jwt",
@@ -226,3 +240,55 @@ def test_validate_access_playbook_runs_as_the_pipeline_examples_run_it(run_playb
     # the cached token was used: no IMS call, one ACCS call with it
     assert ims_token_requests(emulator, cred.client_id) == []
     assert_no_secrets(result.stdout + result.stderr + result.log, [jwt, cred.access_token, cred.refresh_token])
+
+
+def test_guide_policies_read_only_audit_and_rotation(run_playbook, emulator, jwt_vault, tmp_path):
+    """docs/guide.md: accs-read serves audits while the cached token is fresh; an expiring token then
+    fails the task and leaves the rotated refresh token in the recovery file, which the next run
+    with accs-rotate stores in Vault."""
+    server = jwt_vault.server
+    for name in ("accs-read", "accs-rotate"):
+        server.write_policy(name, doc_policy(name))
+    read_token = server.create_token(["accs-read"], no_default_policy=True)
+    rotate_token = server.create_token(["accs-rotate"], no_default_policy=True)
+    fresh = seed_credential(emulator, server, cache="valid", cache_expires_in=7200)
+    stale = seed_credential(emulator, server, cache="expired")
+    recovery = tmp_path / "recovery"  # holds a refresh token: outside the kept, scanned output
+
+    def task(name, cred, vault_token):
+        return {"name": name, ACCS_REST: {"base_url": cred.base_url, "path": "/V1/store/websites",
+                                          "vault_path": cred.vault_path, "vault_token": vault_token},
+                "ignore_errors": True}
+
+    result = run_playbook(
+        play([
+            task("read-only, fresh token", fresh, "{{ read_token }}"),
+            task("read-only, expired token", stale, "{{ read_token }}"),
+        ], emulator=emulator, vars={"read_token": read_token}),
+        env={"VAULT_ADDR": server.url, "VAULT_TOKEN": None, "ACCS_RECOVERY_DIR": str(recovery)}, json=True)
+    result.assert_rc(0)
+    assert host_result(result, "read-only, fresh token")["status"] == 200
+    message = failed_msg(result, "read-only, expired token")
+    saved = sorted(recovery.glob("*.json"))
+    assert len(saved) == 1
+    assert message == (
+        "IMS issued a new refresh token for 'secret/%s' in Vault at %s but storing it failed (Vault denied the "
+        "write); it is saved in %s (mode 0600), and the next run stores it in Vault by itself once Vault accepts "
+        "writes again." % (stale.vault_path, server.url, saved[0]))
+    assert read_doc(server, stale.vault_path) == (stale.document, stale.version)  # nothing written
+    assert emulator.refresh_token_status(stale.refresh_token) == "used"  # the one in Vault is spent
+
+    rotated = run_playbook(
+        play([task("rotation, expired token", stale, "{{ rotate_token }}")], emulator=emulator,
+             vars={"rotate_token": rotate_token}),
+        env={"VAULT_ADDR": server.url, "VAULT_TOKEN": None, "ACCS_RECOVERY_DIR": str(recovery)}, json=True)
+    rotated.assert_rc(0)
+    assert host_result(rotated, "rotation, expired token")["status"] == 200
+    document, version = read_doc(server, stale.vault_path)
+    assert version == stale.version + 1
+    assert emulator.refresh_token_status(document["refresh_token"]) == "valid"
+    assert list(recovery.glob("*.json")) == [], "the recovery file was not consumed"
+    for run in (result, rotated):
+        assert_no_secrets(run.stdout + run.stderr + run.log,
+                          [read_token, rotate_token, stale.refresh_token, document["refresh_token"],
+                           document["access_token"], fresh.access_token])
