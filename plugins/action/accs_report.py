@@ -79,9 +79,10 @@ class ActionModule(ActionBase):
                 write_file(path, texts[key])
         except OSError as exc:
             result.pop("diff", None)
+            variable = "accs_audit_report_dir" if kind == "store-config" else "accs_access_check_report_dir"
             result.update(failed=True, changed=False, msg=(
-                "Cannot write the reports to %s (%s): set the report directory variable to a writable directory."
-                % (directory, exc.strerror or type(exc).__name__)))
+                "Cannot write the reports to %s (%s): point dest (%s in the role) at a writable directory."
+                % (directory, exc.strerror or type(exc).__name__, variable)))
             return result
         result["msg"] = "Reports written to %s." % directory
         return result

@@ -340,14 +340,27 @@ def test_check_mode_audits_without_writing(fleet):
     assert lines[-1].startswith("Check mode: no fleet report was written")
 
 
-def test_bad_variables_fail_at_the_start(fleet, tmp_path):
-    names = ["clean"]
-    inventory = fleet.inventory(names)
-    inventory["all"]["children"]["accs"]["hosts"]["clean"]["accs_audit_rules"] = {"secure_urls_https": "maybe"}
+def test_bad_variables_and_unwritable_reports_fail_and_are_reported(fleet, tmp_path):
+    """Argument-spec failures and report-writing failures fail the host, and the summary says so."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the report directory should be\n")
+    inventory = fleet.inventory(["clean", "expired"])
+    hosts = inventory["all"]["children"]["accs"]["hosts"]
+    hosts["clean"]["accs_audit_rules"] = {"secure_urls_https": "maybe"}
+    hosts["clean"]["accs_audit_report_dir"] = str(tmp_path / "reports")
+    hosts["expired"]["accs_audit_report_dir"] = str(blocker / "reports")
     result = run_ansible_playbook(
         installed_playbook(fleet.collection_path, "audit_store_config.yml"), work_dir=tmp_path / "w",
         output_dir=fleet.root / "badvars", collections_path=fleet.collection_path, inventory=inventory,
-        extra_vars={"accs_audit_report_dir": str(tmp_path / "reports")}, base_env=fleet.openbao.env())
+        base_env=fleet.openbao.env(), json=True)
     assert result.rc == 2
-    assert "secure_urls_https" in result.stdout and "bool" in result.stdout
-    assert "Not audited: clean." in result.stdout
+    assert result.stats["clean"]["failed"] == 1 and result.stats["expired"]["failed"] == 1
+    final = result.task_results("Fail the environment with its audit failure")
+    assert "secure_urls_https" in final["clean"]["msg"] and "bool" in final["clean"]["msg"]
+    assert final["expired"]["msg"].startswith("Cannot write the reports to %s (" % (blocker / "reports"))
+    assert final["expired"]["msg"].endswith(": point dest (accs_audit_report_dir in the role) at a writable "
+                                            "directory.")
+    lines = result.task_results("Show the summary")["localhost"]["msg"]
+    assert lines[:2] == ["0 of 2 environments passed the store configuration audit.", "Not audited: clean, expired."]
+    # the fleet report goes to the default directory, relative to where ansible-playbook ran
+    assert lines[-1] == "Fleet report: %s" % (tmp_path / "w" / "accs-reports" / "fleet-store-config.html")
