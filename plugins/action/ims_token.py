@@ -14,3 +14,4 @@ class ActionModule(EngineAction):
     SPEC = IMS_TOKEN_SPEC
     RULES = IMS_TOKEN_RULES
     OPERATION = staticmethod(run_ims_token)
+    SECRET_RESULTS = ("access_token", "refresh_token")

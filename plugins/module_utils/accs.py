@@ -152,6 +152,20 @@ class AccsClient:
             raise ConfigError("Option path must be a path like /V1/store/storeConfigs, not a full URL: put the host and tenant in base_url.")
         return self.base_url + "/" + quote(path.lstrip("/"), safe="/:@!$&'()*+,;=-._~%")
 
+    def check_headers(self):
+        """Refuse header values HTTP cannot carry (non Latin-1, line breaks) before anything is sent."""
+        named = dict(self.extra_headers)
+        named.update({"api_key": self.api_key, "org_id": self.org_id, "store_code": self.store_code})
+        for name, value in named.items():
+            if value is None:
+                continue
+            try:
+                str(value).encode("latin-1")
+            except UnicodeEncodeError:
+                raise ConfigError("Option %s holds characters an HTTP header cannot carry: use its plain ASCII value." % _option_name(name))
+            if "\r" in str(value) or "\n" in str(value):
+                raise ConfigError("Option %s holds a line break, which an HTTP header cannot carry: remove it." % _option_name(name))
+
     def _headers(self, token, has_body, body_is_json):
         headers = {"Accept": "application/json"}
         if has_body and body_is_json:
@@ -179,6 +193,7 @@ class AccsClient:
             else:
                 data = body if isinstance(body, bytes) else str(body).encode("utf-8")
                 body_is_json = self._looks_json(data)
+        self.check_headers()
         token = self.tokens.current()
         started = time.monotonic()
         response = self.http.request(method, url, "ACCS", params=params, data=data,
@@ -220,7 +235,8 @@ class AccsClient:
             body = None
         message = commerce_message(body)
         said = "HTTP %d for %s %s" % (status, method, path)
-        said += (": %s" % message.rstrip(".")) if message else " with %s" % describe_body(response)
+        # Commerce's own text is quoted: it may hold several sentences of its own.
+        said += (': "%s"' % message.replace('"', "'")) if message else " with %s" % describe_body(response)
         said += _ref(response)
         if status == 401:
             if self.tokens.renewable:
@@ -281,6 +297,10 @@ class AccsClient:
         if search_criteria is not None:
             result["search_criteria"] = search_criteria
         return result, pages
+
+
+def _option_name(name):
+    return name if name in ("api_key", "org_id", "store_code") else "headers (%s)" % name
 
 
 def _item_key(item):

@@ -96,6 +96,8 @@ def run_accs_rest(params, check_mode=False, warnings=None):
     method = params.get("method", "GET").upper()
     if params.get("paginate") and method != "GET":
         raise ConfigError("paginate works with method GET only.")
+    if params.get("paginate") and (params.get("page_size") or 0) < 1:
+        raise ConfigError("Option page_size must be a positive integer.")
     http = _http(params, warnings)
     if check_mode and method not in READ_ONLY_METHODS:
         # Validate what can be validated offline, then report the change without sending it.
@@ -110,6 +112,7 @@ def run_accs_rest(params, check_mode=False, warnings=None):
     client = AccsClient(http, params["base_url"], tokens, api_key=params.get("api_key"),
                         org_id=params.get("org_id"), store_code=params.get("store_code"),
                         headers=_safe_headers(params.get("headers")))
+    client.check_headers()
     if tokens.renewable:
         tokens.current()
         credential = tokens.credential

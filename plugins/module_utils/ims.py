@@ -63,15 +63,24 @@ def parse_token_response(response, grant_type):
     except ValueError:
         body = None
     if status != 200:
+        code = desc = None
         if isinstance(body, dict) and isinstance(body.get("error"), str):
-            raise ims_error(body["error"], body.get("error_description"), status, dbg, grant_type)
+            code, desc = _clean(body["error"]), _clean(body.get("error_description"))
+            # 4xx error codes say what to fix; 429 and 5xx are the service's state, whatever the body says.
+            if status != 429 and status < 500:
+                raise ims_error(body["error"], body.get("error_description"), status, dbg, grant_type)
         if status == 429:
             raise ImsError(
-                "IMS kept answering HTTP 429 (rate limited%s) after the retries: wait a few minutes and run "
-                "again; keep min_ttl high so cached tokens are reused." % _ref(dbg), status=status, debug_id=dbg)
+                "IMS kept answering HTTP 429 (rate limited%s%s) after the retries: wait a few minutes and run "
+                "again; keep min_ttl high so cached tokens are reused." % (": " + code if code else "", _ref(dbg)),
+                status=status, debug_id=dbg)
+        if code:
+            what = "the error %s%s" % (code, " (%s)" % desc if desc else "")
+        else:
+            what = describe_body(response)
         raise ImsError(
             "IMS answered HTTP %d with %s%s: IMS or a gateway in front of it is failing; retry later and give "
-            "the x-debug-id to Adobe support if it persists." % (status, describe_body(response), _ref(dbg)),
+            "the x-debug-id to Adobe support if it persists." % (status, what, _ref(dbg)),
             status=status, debug_id=dbg)
     if not isinstance(body, dict):
         raise TransportError(

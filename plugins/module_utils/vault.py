@@ -19,6 +19,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import check_url
 
 try:
     import hvac
@@ -62,6 +63,8 @@ class VaultSettings:
     def validate(self):
         if not self.url:
             raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
+        # The Vault token travels with every request: plain http only on loopback.
+        self.url = check_url(self.url, "vault_url")
         if self.auth_method not in AUTH_METHODS:
             raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
         if self.auth_method == "approle" and not (self.role_id and self.secret_id):
@@ -190,6 +193,19 @@ class VaultStore:
             return None
         return str(options.get("version", "1"))
 
+    def _deleted_version(self, client, path):
+        """The current version's number when it is deleted or destroyed (only asked on a failed read)."""
+        try:
+            meta = client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=self.mount)
+        except Exception:
+            return None
+        data = (meta or {}).get("data") or {}
+        current = data.get("current_version")
+        version = (data.get("versions") or {}).get(str(current)) or {}
+        if current and (version.get("deletion_time") or version.get("destroyed")):
+            return current
+        return None
+
     def read(self, path):
         """(document, version) of the latest version; raises VaultPathError when missing."""
         path = normalize_path(path)
@@ -203,6 +219,11 @@ class VaultStore:
                 raise VaultPathError(
                     "Mount '%s' in Vault at %s is a KV version 1 engine: the credential store needs KV version 2 "
                     "(enable kv-v2 there, or point vault_mount at a KV v2 mount)." % (self.mount, self.settings.url))
+            deleted = self._deleted_version(client, path)
+            if deleted:
+                raise VaultPathError(
+                    "The credential at %s is deleted (version %s): undelete it (vault kv undelete -versions=%s) or "
+                    "store a new one." % (self.describe(path), deleted, deleted))
             raise VaultPathError(
                 "No credential at %s: store the document there (see the collection guide), or fix vault_path and "
                 "vault_mount." % self.describe(path))

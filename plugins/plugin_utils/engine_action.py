@@ -26,6 +26,7 @@ class EngineAction(ActionBase):
     SPEC = None         # argument spec shared with the module
     RULES = {}          # mutually_exclusive, required_if, ...
     OPERATION = None    # engine function(params, check_mode, warnings) -> dict
+    SECRET_RESULTS = ()  # result keys that hold a secret: such a result is hidden from output
 
     _supports_check_mode = True
     _supports_async = False
@@ -40,7 +41,7 @@ class EngineAction(ActionBase):
         if not self._runs_locally():
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
                                                task_vars=task_vars))
-            return result
+            return self._hide_secrets(result)
         # The task's `environment:` applies as it would to a module process (env fallbacks such as
         # VAULT_ADDR); this worker process ends with the task, so the change does not leak.
         task_env = {}
@@ -60,4 +61,11 @@ class EngineAction(ActionBase):
         # What AnsibleModule does for a module: no no_log value leaves in the result.
         outcome = remove_values(outcome, validation._no_log_values)
         result.update(outcome)
+        return self._hide_secrets(result)
+
+    def _hide_secrets(self, result):
+        # A result holding a token is censored in every callback's output, as if the task had
+        # no_log: true; `register` still gets it whole. Failures hold no secret and stay readable.
+        if any(result.get(key) for key in self.SECRET_RESULTS):
+            result["_ansible_no_log"] = True
         return result
