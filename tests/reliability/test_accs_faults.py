@@ -69,11 +69,6 @@ def requests_to(endpoint, method, count):
 
 
 RETRY_LATER = ("retry later",)
-BUG_MULTI_SENTENCE = (
-    "accs.AccsClient._error splices Commerce's message into the sentence as is: the real 5xx body 'Internal Error. "
-    "Details are available in Magento log file. Report ID: webapi-...' makes the failure three sentences; quote "
-    "it (\"...\") or join its sentences with semicolons so the failure stays one sentence"
-)
 
 
 def _cases():
@@ -121,7 +116,6 @@ def _cases():
             "fails with one sentence naming HTTP %d and Commerce's message: the instance is failing, retry later" % status,
             rest(), fails("ACCS", str(status), RETRY_LATER),
             faults=[{"match": "accs.storeConfigs", "status": status}])
-        C[-1].bug = BUG_MULTI_SENTENCE
     add("accs-503-transient", "ACCS answers 503 twice, then normally (retries: 2)",
         "retries with backoff and succeeds", rest(retries=2), succeeds(status_200),
         faults=[{"match": "accs.storeConfigs", "status": 503, "times": 2}])

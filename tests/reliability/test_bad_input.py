@@ -25,21 +25,6 @@ DUMMY_TOKEN = "rel-dummy-token-" + secrets.token_hex(12)
 IMS = "adobe_commerce.accs.ims_token"
 REST = "adobe_commerce.accs.accs_rest"
 
-BUG_VAULT_HTTP = (
-    "vault.VaultSettings.validate does not check vault_url: plain http:// to a host that is not loopback is "
-    "accepted and the Vault token would be sent in clear (the request only failed here because the suite's "
-    "proxy trap refused it); it should refuse like http.check_url does for ims_url and base_url"
-)
-BUG_PAGE_SIZE = (
-    "engine.run_accs_rest passes params.get('page_size') or 100 to paginate, so page_size: 0 silently becomes 100 "
-    "and the request is sent; AccsClient.paginate's own 'page_size must be a positive integer' check never sees 0"
-)
-BUG_UNICODE_HEADER = (
-    "engine/accs: a header value that is not Latin-1 (api_key, store_code, org_id) makes http.client raise "
-    "UnicodeEncodeError, which is not a requests exception, so the task fails with 'Unexpected internal error "
-    "(UnicodeEncodeError)' instead of a sentence naming the option; validate header options (or catch the "
-    "encoding error in HttpClient.request)"
-)
 
 
 def cc(**extra):
@@ -128,7 +113,7 @@ def _cases():
     add("bi-vault-url-http", "vault_url: http://vault.example.com:8200 (plain http, not loopback)",
         "refused before the Vault token is sent: use https:// (plain http only on loopback)",
         {IMS: {"vault_path": "rel/bad/any", "vault_url": "http://vault.example.com:8200"}},
-        fails("vault_url", "https://"), bug=BUG_VAULT_HTTP)
+        fails("vault_url", "https://"))
     add("bi-path-full-url", "accs_rest path is a full URL to another host",
         "refused: path must be a path; the host belongs in base_url",
         rest(path="https://evil.example.com/V1/store/websites"), fails("path", "base_url"))
@@ -136,8 +121,8 @@ def _cases():
         "refused: the module sets Authorization itself", rest(headers={"Authorization": "Bearer {{ rel_dummy }}"}),
         fails("Authorization"))
     add("bi-header-injection", "accs_rest store_code with a CR/LF (header injection attempt)",
-        "fails with one sentence; no injected header is sent", rest(store_code="default\r\nX-Injected: 1"),
-        fails("ACCS"))
+        "refused with one sentence naming store_code; no injected header is sent", rest(store_code="default\r\nX-Injected: 1"),
+        fails("store_code"))
     # combinations
     add("bi-method-unknown", "accs_rest method: FETCH", spec, rest(method="FETCH"), rejected("method"))
     add("bi-status-code-string", "accs_rest status_code: ['ok']", spec, rest(status_code=["ok"]),
@@ -153,7 +138,7 @@ def _cases():
         fails("paginate", "GET"))
     add("bi-page-size-zero", "accs_rest paginate with page_size: 0",
         "fails with one sentence: page_size must be a positive integer", rest(paginate=True, page_size=0),
-        fails("page_size"), bug=BUG_PAGE_SIZE)
+        fails("page_size"))
     # empty and blank secrets
     for option, value in (("client_secret", "   "), ("client_secret", ""), ("refresh_token", " \t ")):
         add("bi-blank-%s-%d" % (option.replace("_", "-"), len(value)), "%s: %r" % (option, value),
@@ -177,7 +162,7 @@ def _cases():
         fails("No credential", "rel/ünïcødé/тест"))
     add("bi-unicode-api-key", "accs_rest api_key 'ключ-🚀' (not Latin-1, goes into a header)",
         "fails with one sentence naming api_key (or sends it safely)", rest(api_key="ключ-🚀"),
-        fails("api_key"), bug=BUG_UNICODE_HEADER)
+        fails("api_key"))
     add("bi-long-vault-path", "vault_path of 3000 characters", "fails with one sentence naming Vault",
         {IMS: {"vault_path": "rel/" + "p" * 3000}}, fails("Vault"))
     add("bi-long-client-id", "client_id of 20000 characters against IMS", "IMS refuses it; one sentence",

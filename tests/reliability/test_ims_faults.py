@@ -79,11 +79,6 @@ def has_token(obs):
 RATE_WORDS = ("wait", "rate limit", "rate-limit")   # the engine's advice, not IMS's own words
 RETRY_WORDS = ("later",)
 
-IMS_BUG_STATUS = (
-    "ims.ims_error maps every IMS error body by its error code only: a 429/5xx answer with a JSON "
-    "error body (too_many_requests, temporarily_unavailable, server_error) gets the generic "
-    "'fix what IMS names, then run again' advice instead of the rate-limit / IMS-is-failing one"
-)
 
 
 def _cases(emu_url, closed):
@@ -106,7 +101,7 @@ def _cases(emu_url, closed):
         "backs off, then fails with one sentence: IMS rate-limited (HTTP 429), wait and run again",
         cc("rel-ims-429-no-retry-after", retries=1),
         fails("IMS", "429", RATE_WORDS, extra=saw(2)),
-        faults=[{"match": "ims.token", "status": 429, "times": 2}], ims_requests=2, bug=IMS_BUG_STATUS)
+        faults=[{"match": "ims.token", "status": 429, "times": 2}], ims_requests=2)
     add("ims-429-bare",
         "IMS answers 429 with an empty body (a gateway's throttle), retries: 0",
         "fails with one sentence: IMS rate-limited (HTTP 429), wait and run again",
@@ -117,7 +112,7 @@ def _cases(emu_url, closed):
             "IMS answers %d with its JSON error body, retries: 0" % status,
             "fails with one sentence naming IMS and HTTP %d: IMS is failing, retry later" % status,
             None, fails("IMS", str(status), RETRY_WORDS, extra=saw(1)),
-            faults=[{"match": "ims.token", "status": status}], bug=IMS_BUG_STATUS)
+            faults=[{"match": "ims.token", "status": status}])
     add("ims-503-transient",
         "IMS answers 503 twice, then normally (retries: 2)",
         "retries with backoff and succeeds",

@@ -3,10 +3,10 @@
 Every other playbook run of the suite is scanned by the runner (stdout, stderr, Ansible log,
 JSON results, junit, HOME, Ansible tmp) and recorded as a "Secret hygiene" case of its own.
 The runs here exercise output paths the collection controls: a task's result and failure
-message with and without ``no_log``, and the lookup's documented example.  A run that is
-expected to show a secret (a known engine bug) keeps its output outside build/test-output
-(``quarantine``), so the session-wide scan still guards everything else; the test checks
-that output itself.
+message with and without ``no_log``, the lookup's documented example, and the reports the
+role playbooks write.  (A run expected to show a secret because of a known engine bug would
+use ``RelRunner.run(..., quarantine=True)``: its output stays outside build/test-output and
+the test checks it itself.)
 """
 
 from __future__ import annotations
@@ -22,12 +22,6 @@ SCOPES = ["openid", "commerce.accs"]
 CLIENT = "rel-hygiene"
 SECRET = "rel-hygiene-secret-" + secrets.token_hex(12)
 
-BUG_RESULT_SHOWN = (
-    "ims_token returns access_token in a result Ansible prints at -v and logs (ANSIBLE_LOG_PATH); the module "
-    "relies on the user adding no_log (the peer problem the issue names, hashi_vault #385). "
-    "plugins/plugin_utils/engine_action.py EngineAction.run (and engine.run_in_module) should mark a "
-    "successful result that holds a token with _ansible_no_log so it is censored in output but still registered"
-)
 BUG_NO_LOG_HIDES_ERRORS = (
     "with the documented no_log: true on ims_token tasks Ansible censors the failure too, so the one-sentence msg "
     "never reaches the operator; censoring only successful results in the plugin (see the other bug) would let "
@@ -57,8 +51,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry):
         ],
     }]
     extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": SECRET}
-    leaky = runner.run(plays, "ims_token and the lookup example without no_log", extra_vars=extra,
-                       quarantine=True, hygiene=False)
+    leaky = runner.run(plays, "ims_token and the lookup example without no_log", extra_vars=extra)
     failing = [{
         "name": "documented no_log use, failing", "hosts": "localhost", "gather_facts": False,
         "tasks": [
@@ -83,7 +76,6 @@ def _leak_problems(run, where):
     return ["%s holds a secret: %s" % (where, ", ".join(kinds))] if kinds else []
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RESULT_SHOWN)
 def test_ims_token_result_not_shown(hygiene, matrix, request):
     leaky, _ = hygiene
     result = leaky.result("token shown")

@@ -20,12 +20,6 @@ CLIENT = "rel-vault-docs"
 SECRET = "rel-vault-docs-secret-" + secrets.token_hex(10)
 KV1 = "relkv1"
 MOUNT = "secret"
-BUG_DELETED = (
-    "vault.VaultStore.read passes raise_on_deleted_version=True, so hvac raises InvalidPath for a document whose "
-    "latest version is deleted and the message says 'No credential at ...: store the document there'; its own "
-    "'is deleted: restore it' branch is unreachable (read with raise_on_deleted_version=False, or check "
-    "metadata.deletion_time, and say the latest version is deleted and can be undeleted)"
-)
 
 
 def token_task(path, **extra):
@@ -124,7 +118,6 @@ def _cases():
     C.append(Case("vault-doc-deleted", CAT, "the latest version of the document was deleted (kv delete)",
                   "fails with one sentence: the credential at the path is deleted; undelete or restore it",
                   token_task("rel/vault/gone-doc"), fails("rel/vault/gone-doc", ("deleted", "undelete")),
-                  bug=BUG_DELETED,
                   data={"path": "rel/vault/gone-doc", "deleted": True,
                         "doc": {"client_id": CLIENT, "client_secret": SECRET, "refresh_token": rt}}))
     C.append(Case("vault-kv1-mount", CAT, "vault_mount is a KV version 1 engine holding the document",
