@@ -66,6 +66,7 @@ attributes:
     description: Writes on the controller only.
 notes:
   - The reports hold store configuration values, never a token or secret.
+  - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
 """
