@@ -29,5 +29,6 @@ for var in $(env | sed -n 's/^\(ANSIBLE_[A-Z_]*\)=.*/\1/p'); do unset "$var"; do
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export ANSIBLE_HOME="$REPO/build/lint/ansible-home"
 export ANSIBLE_LOCAL_TEMP="$REPO/build/lint/tmp"
-export PATH="$(dirname "$PYTHON"):$PATH"
+VENV_BIN="$(dirname "$PYTHON")"
+export PATH="$VENV_BIN:$PATH"
 exec "$ANSIBLE_LINT" --offline --nocolor "$@"

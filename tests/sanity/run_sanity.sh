@@ -71,8 +71,9 @@ PY
 fi
 
 # --- the run ------------------------------------------------------------------------------------
-# No --skip-test: every test applies (pslint and shellcheck skip themselves when pwsh or
-# shellcheck are not installed).  No --requirements: --local uses the virtualenv as it is, and the
-# per-test virtualenvs are created by ansible-test in any case.
+# No --skip-test: every test applies.  Two of them run only where their program is installed and
+# are skipped with a warning otherwise: pslint (pwsh; the collection has no PowerShell) and the
+# check of shell scripts (the Debian package of the same name).  No --requirements: --local uses
+# the virtualenv as it is, and ansible-test creates the per-test virtualenvs in any case.
 cd "$DEST"
 exec "$ANSIBLE_TEST" sanity --local --python "$PY_VERSION" --color no "$@"
