@@ -1,5 +1,5 @@
 # Ecosystem checks of issue 8: ansible-test sanity, ansible-lint, changelog fragments.
-# Included by the Makefile; `make test` runs sanity, lint and changelog-lint first (TEST_EXTRA).
+# Included by the Makefile, which makes `make test` depend on them (TEST_EXTRA).
 #
 #   make sanity           ansible-test sanity on a copy of the collection (tests/sanity/run_sanity.sh)
 #                         SANITY_ARGS='--test pylint' runs one test; the first run builds ansible-test's
@@ -12,8 +12,6 @@ SANITY_ARGS ?=
 LINT_ARGS ?=
 ANTSIBULL_CHANGELOG = PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/antsibull-changelog
 GALAXY_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
-
-TEST_EXTRA += sanity lint changelog-lint
 
 .PHONY: sanity lint changelog-lint changelog
 
