@@ -115,7 +115,7 @@ def test_ansible_doc_lists_and_renders_every_plugin(plugin_docs, collection_path
 class ExampleRun:
     """What one scenario needs: the seeded credentials, the inventory, and the run."""
 
-    def __init__(self, emulator, openbao, run_playbook, secret_registry):
+    def __init__(self, emulator, openbao, run_playbook):
         self.emulator = emulator
         self.openbao = openbao
         self.run_playbook = run_playbook
@@ -259,7 +259,7 @@ SCENARIOS = {
 
 
 @pytest.mark.parametrize(("kind", "name"), ALL_PLUGINS, ids=["%s-%s" % pair for pair in ALL_PLUGINS])
-def test_examples_run(kind, name, plugin_docs, emulator, openbao, run_playbook, secret_registry):
+def test_examples_run(kind, name, plugin_docs, emulator, openbao, run_playbook):
     if (kind, name) in SKIPPED:
         pytest.skip(SKIPPED[(kind, name)])
     scenario = SCENARIOS.get((kind, name))
@@ -268,4 +268,4 @@ def test_examples_run(kind, name, plugin_docs, emulator, openbao, run_playbook, 
                     "(or a reason to SKIPPED)")
     assert name in plugin_docs[kind], f"ansible-doc does not list {kind} {COLLECTION}.{name}"
     tasks = examples_of(plugin_docs, kind, name)
-    scenario(ExampleRun(emulator, openbao, run_playbook, secret_registry), tasks)
+    scenario(ExampleRun(emulator, openbao, run_playbook), tasks)
