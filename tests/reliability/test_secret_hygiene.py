@@ -11,6 +11,7 @@ the test checks it itself.)
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import pytest
@@ -22,10 +23,18 @@ SCOPES = ["openid", "commerce.accs"]
 CLIENT = "rel-hygiene"
 SECRET = "rel-hygiene-secret-" + secrets.token_hex(12)
 
+BUG_LOOKUP_EXAMPLE = (
+    "plugins/lookup/vault_ims_credential.py EXAMPLES loops over query(...) and relies on loop_control.label; the "
+    "label only shortens the stdout line: each loop result still carries the whole document as 'item' (client "
+    "secret, refresh token) to every callback that records results (the JSON and junit callbacks here; AWX job "
+    "events, ARA) and to the log at -vvv; the example should map the non-secret field first, e.g. "
+    "query(...) | map(attribute='access_token_expires_at'), or carry no_log"
+)
 BUG_NO_LOG_HIDES_ERRORS = (
-    "with the documented no_log: true on ims_token tasks Ansible censors the failure too, so the one-sentence msg "
-    "never reaches the operator; censoring only successful results in the plugin (see the other bug) would let "
-    "users drop no_log"
+    "plugins/modules/ims_token.py notes and EXAMPLES still say to put no_log: true on ims_token tasks; with it "
+    "Ansible censors the failure too, so the one-sentence msg never reaches the operator. Since 3cafd69 the "
+    "plugin hides its token-bearing result by itself, so the docs can drop the no_log advice (this case then "
+    "checks the task without no_log and passes)"
 )
 
 
@@ -42,22 +51,29 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry):
               "client_id": CLIENT, "client_secret": "{{ rel_secret }}", "scopes": SCOPES}
     plays = [{
         "name": "ims_token used without no_log", "hosts": "localhost", "gather_facts": False,
-        "tasks": [
-            {"name": "token shown", "adobe_commerce.accs.ims_token": common, "register": "shown"},
-            {"name": "documented lookup example", "ansible.builtin.debug": {
-                "msg": "{{ item.access_token_expires_at | default('none cached') }}"},
-             "loop": "{{ query('adobe_commerce.accs.vault_ims_credential', 'rel/hygiene/doc', vault_mount='secret') }}",
-             "loop_control": {"label": "{{ item.client_id }}"}},
-        ],
+        "tasks": [{"name": "token shown", "adobe_commerce.accs.ims_token": common, "register": "shown"}],
     }]
     extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": SECRET}
-    leaky = runner.run(plays, "ims_token and the lookup example without no_log", extra_vars=extra)
+    leaky = runner.run(plays, "ims_token without no_log", extra_vars=extra)
+    lookup_plays = [{
+        "name": "the lookup's documented example", "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"name": "documented lookup example", "ansible.builtin.debug": {
+            "msg": "{{ item.access_token_expires_at | default('none cached') }}"},
+            "loop": "{{ query('adobe_commerce.accs.vault_ims_credential', 'rel/hygiene/doc', vault_mount='secret') }}",
+            "loop_control": {"label": "{{ item.client_id }}"}}],
+    }]
+    # expected to show the document (a known documentation bug): kept out of the scanned output
+    lookup = runner.run(lookup_plays, "the lookup's documented example", extra_vars=extra, quarantine=True,
+                        hygiene=False)
     failing = [{
         "name": "documented no_log use, failing", "hosts": "localhost", "gather_facts": False,
         "tasks": [
             {"name": "failing with no_log", "adobe_commerce.accs.ims_token": dict(common,
                                                                                   client_secret="{{ rel_wrong }}"),
              "no_log": True, "ignore_errors": True, "register": "quiet"},
+            {"name": "failing without no_log", "adobe_commerce.accs.ims_token": dict(common,
+                                                                                      client_secret="{{ rel_wrong }}"),
+             "ignore_errors": True, "register": "loud"},
             {"name": "accs_rest result", "adobe_commerce.accs.accs_rest": {
                 "ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "base_url": "{{ emu_url }}/relhygiene",
                 "path": "/V1/store/websites", "vault_path": "rel/hygiene/doc", "force_refresh": True}},
@@ -67,7 +83,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry):
     secret_registry.add("test wrong client secret", wrong)
     emulator.set_tenant("relhygiene")
     quiet = runner.run(failing, "documented no_log use and accs_rest", extra_vars=dict(extra, rel_wrong=wrong))
-    return leaky, quiet
+    return leaky, quiet, lookup
 
 
 def _leak_problems(run, where):
@@ -77,7 +93,7 @@ def _leak_problems(run, where):
 
 
 def test_ims_token_result_not_shown(hygiene, matrix, request):
-    leaky, _ = hygiene
+    leaky, _, _ = hygiene
     result = leaky.result("token shown")
     problems = []
     if result is None or result["_event"] != "ok":
@@ -92,38 +108,54 @@ def test_ims_token_result_not_shown(hygiene, matrix, request):
                  "access token printed in stdout and log" if kinds else "no token in stdout or log", problems)
 
 
+@pytest.mark.xfail(strict=True, reason=BUG_LOOKUP_EXAMPLE)
 def test_lookup_example_shows_no_secret(hygiene, matrix, request):
-    leaky, _ = hygiene
-    lines = [line for line in leaky.stdout.splitlines() if "(item=" in line]
-    kinds = leaks("\n".join(lines))
-    problems = [] if lines else ["the lookup example did not run"]
-    if kinds:
-        problems.append("the loop item result shows " + ", ".join(sorted(set(kinds))))
+    _, _, lookup = hygiene
+    result = lookup.result("documented lookup example")
+    problems = [] if result is not None and result["_event"] == "ok" else ["the lookup example did not run"]
+    outputs = {"stdout": lookup.stdout, "Ansible log": lookup.raw.log,
+               "JSON results": "\n".join(json.dumps(e) for e in lookup.events)}
+    junit = lookup.output_dir / "junit"
+    if junit.is_dir():
+        outputs["junit report"] = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in junit.glob("*"))
+    shown = {where: sorted(set(leaks(text))) for where, text in outputs.items()}
+    shown = {where: kinds for where, kinds in shown.items() if kinds}
+    for where, kinds in shown.items():
+        problems.append("the %s holds %s" % (where, ", ".join(kinds)))
     matrix.check(request, CAT, "lookup vault_ims_credential, documented example",
-                 "the lookup's EXAMPLES loop (query + loop_control.label) run at -vvvv",
-                 "prints the expiry only; no client secret or token in the output",
-                 ("output holds: " + ", ".join(sorted(set(kinds)))) if kinds else "no secret in the output", problems)
+                 "the lookup's EXAMPLES loop (query + loop_control.label) run at -vvvv with the JSON and junit "
+                 "callbacks",
+                 "prints the expiry only; no client secret or token in any output",
+                 ("; ".join("%s: %s" % (w, ", ".join(k)) for w, k in shown.items())) if shown
+                 else "no secret in any output", problems)
 
 
 @pytest.mark.xfail(strict=True, reason=BUG_NO_LOG_HIDES_ERRORS)
-def test_failure_visible_with_documented_no_log(hygiene, matrix, request):
-    _, quiet = hygiene
-    result = quiet.result("failing with no_log")
-    shown = [line for line in quiet.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
-    visible = any("IMS" in line for line in shown)
+def test_failure_visible_with_documented_no_log(hygiene, collection_path, matrix, request):
+    _, quiet, _ = hygiene
+    docs = (collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "plugins" / "modules"
+            / "ims_token.py").read_text(encoding="utf-8")
+    documented_no_log = "no_log: true" in docs.split("RETURN = ", 1)[0]
+    task = "failing with no_log" if documented_no_log else "failing without no_log"
+    result = quiet.result(task)
+    shown = [line for line in quiet.stdout.splitlines() if line.startswith(("fatal:", "failed:"))
+             and ("censored" in line or "IMS" in line)]
+    wanted = [line for line in shown if ("censored" in line) == documented_no_log]
+    visible = bool(wanted) and "IMS" in wanted[0]
     problems = []
     if result is None or result["_event"] != "failed":
         problems.append("the task did not fail")
     if not visible:
-        problems.append("the failure message is censored ('output has been hidden') under no_log")
-    matrix.check(request, CAT, "failure under documented no_log",
-                 "ims_token with the documented no_log: true fails (invalid_client)",
-                 "the task fails and the operator still sees the one-sentence reason",
-                 shown[0][:200] if shown else "no failure line", problems)
+        problems.append("the failure message is censored ('output has been hidden') under the documented no_log")
+    matrix.check(request, CAT, "failure under the documented use",
+                 "ims_token used as its documentation says (%s) fails with invalid_client"
+                 % ("no_log: true on the task" if documented_no_log else "no no_log"),
+                 "the task fails and the operator sees the one-sentence reason",
+                 (wanted[0][:200] if wanted else "no failure line"), problems)
 
 
 def test_accs_rest_result_holds_no_token(hygiene, matrix, request):
-    _, quiet = hygiene
+    _, quiet, _ = hygiene
     result = quiet.result("accs_rest result")
     problems = []
     if result is None or result["_event"] != "ok":
