@@ -95,9 +95,9 @@ class ActionModule(ActionBase):
             authorization = Authorization(params["ims_url"], params["client_id"], params["scopes"],
                                           listener.redirect_uri, state=state)
             hidden.update((authorization.state, authorization.code_verifier))
-            self._show(authorization.url, params, [
-                "Waiting up to %d s for the browser to come back to %s ..." % (params["wait_timeout"],
-                                                                              listener.redirect_uri)])
+            waiting = "Waiting up to %d s for the browser to come back to %s ..." % (
+                params["wait_timeout"], listener.redirect_uri)
+            self._show(authorization.url, params, [waiting])
             code = listener.wait(params["wait_timeout"])
         hidden.add(code)
         return self._exchange_code(params, authorization, code, warnings)
@@ -111,10 +111,11 @@ class ActionModule(ActionBase):
         authorization = Authorization(params["ims_url"], params["client_id"], params["scopes"], redirect_uri_for(port))
         store = SessionStore(params.get("session_dir"))
         session = store.save(authorization, params["wait_timeout"], params["vault_path"], params["vault_mount"])
-        self._show(authorization.url, params, [
+        instructions = (
             "After you sign in, the browser goes to %s?code=... (the page may not load). Copy that whole address "
-            "from the address bar and paste it at the next prompt within %d s." % (authorization.redirect_uri,
-                                                                                     params["wait_timeout"])])
+            "from the address bar and paste it at the next prompt within %d s."
+            % (authorization.redirect_uri, params["wait_timeout"]))
+        self._show(authorization.url, params, [instructions])
         return {"changed": False, "authorize_url": authorization.url, "redirect_uri": authorization.redirect_uri,
                 "session": session, "vault_path": params["vault_path"]}
 

@@ -39,7 +39,7 @@ options:
     description: The JWT (pipeline OIDC token) for O(vault_auth_method=jwt). Falls back to E(VAULT_JWT).
     type: str
   vault_auth_mount:
-    description: Mount path of the auth method; defaults to V(approle) or V(jwt).
+    description: Mount path of the auth method; defaults to V(approle) or V(jwt). Falls back to E(VAULT_AUTH_MOUNT).
     type: str
   vault_namespace:
     description: Vault Enterprise / OpenBao namespace. Falls back to E(VAULT_NAMESPACE).
@@ -81,6 +81,9 @@ options:
   vault_jwt:
     env:
       - name: VAULT_JWT
+  vault_auth_mount:
+    env:
+      - name: VAULT_AUTH_MOUNT
   vault_namespace:
     env:
       - name: VAULT_NAMESPACE

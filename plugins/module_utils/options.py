@@ -21,7 +21,7 @@ VAULT_SPEC = dict(
     vault_secret_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_SECRET_ID"])),
     vault_role=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE"])),
     vault_jwt=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_JWT"])),
-    vault_auth_mount=dict(type="str"),
+    vault_auth_mount=dict(type="str", fallback=(env_fallback, ["VAULT_AUTH_MOUNT"])),
     vault_namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
     vault_mount=dict(type="str", default="secret"),
     vault_path=dict(type="str"),

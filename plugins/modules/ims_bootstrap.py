@@ -27,7 +27,7 @@ description:
     C(no_log=true) on the exchange task and on the task that reads the pasted address.
   - The playbook C(adobe_commerce.accs.bootstrap_refresh_token) wraps both modes; see C(docs/bootstrap.md).
 author:
-  - adobe_commerce.accs maintainers
+  - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 extends_documentation_fragment:
   - adobe_commerce.accs.vault
   - adobe_commerce.accs.http
