@@ -38,12 +38,13 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ lookup('adobe_commerce.accs.vault_ims_credential', 'accs/prod', vault_mount='secret').client_id }}"
 
+# Take the fields you need inside the expression: looping over whole documents would hand their
+# secrets to every callback as the loop item.
 - name: Expiry of each environment's cached access token
   ansible.builtin.debug:
-    msg: "{{ item.access_token_expires_at | default('none cached') }}"
-  loop: "{{ query('adobe_commerce.accs.vault_ims_credential', 'accs/prod', 'accs/stage') }}"
-  loop_control:
-    label: "{{ item.client_id }}"
+    msg: >-
+      {{ query('adobe_commerce.accs.vault_ims_credential', 'accs/prod', 'accs/stage')
+         | map(attribute='access_token_expires_at', default='none cached') | list }}
 '''
 
 RETURN = r'''

@@ -205,8 +205,8 @@ def _vault_ims_credential(ctx: ExampleRun, tasks: list) -> None:
     result = ctx.run(tasks, ctx.host_vars())
     ctx.all_ran(result, tasks)
     assert ctx.ok(result, "Which IMS client does prod use?")["msg"] == ctx.prod.client_id
-    items = ctx.ok(result, "Expiry of each environment's cached access token")["results"]
-    assert [item["msg"] for item in items] == ["none cached", stage.document["access_token_expires_at"]]
+    expiries = ctx.ok(result, "Expiry of each environment's cached access token")["msg"]
+    assert expiries == ["none cached", stage.document["access_token_expires_at"]]
     ctx.no_secrets(result, stage.client_secret, stage.refresh_token, stage.access_token)
 
 
