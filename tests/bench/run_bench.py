@@ -431,9 +431,19 @@ class Runner:
 
     def run(self, case: Case, side: str, size: int, round_no: int, order: int,
             extra_env: dict | None = None, label: str | None = None) -> RunResult:
-        playbook = case.collection_playbook if side == "collection" else case.baseline_playbook
-        if not playbook.is_file():
-            raise BenchError(f"{playbook} does not exist: the {side} side of {case.name} cannot run")
+        if side == "collection":
+            # the playbook as installed from the tarball, like the roles and plugins it uses: the
+            # working tree may change while a long benchmark runs
+            installed = (self.collections_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks"
+                         / case.collection_playbook.name)
+            if not installed.is_file():
+                raise BenchError(f"the installed collection has no playbooks/{case.collection_playbook.name}: "
+                                 f"the collection side of {case.name} cannot run")
+            playbook_arg = "adobe_commerce.accs." + case.collection_playbook.stem
+        else:
+            if not case.baseline_playbook.is_file():
+                raise BenchError(f"{case.baseline_playbook} does not exist: the baseline of {case.name} cannot run")
+            playbook_arg = str(case.baseline_playbook)
         environments = self.environments[:size]
         if case.expired:
             expire_cached_tokens(self.openbao, environments)
@@ -447,7 +457,7 @@ class Runner:
         report_dir.mkdir(parents=True)
         extra_vars = {"accs_audit_report_dir": str(report_dir), "accs_access_check_report_dir": str(report_dir)}
         cmd = [venv_tool("ansible-playbook"), "-i", str(self.inventory(size)), "--forks", str(self.forks),
-               "-e", json.dumps(extra_vars), str(playbook)]
+               "-e", json.dumps(extra_vars), playbook_arg]
         (output_dir / "command.txt").write_text(" ".join(cmd) + "\n", encoding="utf-8")
 
         self.emulator.reset_counters()
@@ -561,6 +571,8 @@ def summarize(results: list[RunResult], sizes: list[int], cases: list[str]) -> d
                     "peak_pss": max(r.peak_pss for r in runs),
                     "maxrss_single": max(r.maxrss_single for r in runs),
                 }
+            if not row:
+                continue  # nothing ran at this N (a partial or restricted run)
             if "collection" in row and "baseline" in row:
                 row["ratio"] = row["collection"]["wall_median"] / row["baseline"]["wall_median"]
             row["limit"] = {
@@ -649,13 +661,21 @@ def _cols(side: dict | None, size: int) -> dict:
     }
 
 
+def _source_text(source: dict | None) -> str:
+    if not source:
+        return "?"
+    return (f"commit {source.get('commit')}{' plus uncommitted changes' if source.get('uncommitted_changes') else ''}"
+            f" at {source.get('built_at')}")
+
+
 def markdown(summary: dict, found: list[dict], meta: dict) -> str:
     load = meta.get("load_average") or (0, 0, 0)
     lines = [f"# Benchmark: collection vs uri baseline ({meta['date']})", "",
              f"Machine: {meta['cpus']} CPUs, Python {meta['python']}, ansible-core {meta['ansible']}; "
              f"forks {meta['forks']}; {meta['rounds']} rounds per case and N"
              f"{' (baseline rounds: ' + meta['baseline_rounds'] + ')' if meta.get('baseline_rounds') else ''}, "
-             f"sides alternating; total {meta['elapsed'] / 60:.1f} min; load average at the end "
+             f"sides alternating; collection built from {_source_text(meta.get('source'))}; "
+             f"total {meta['elapsed'] / 60:.1f} min; load average at the end "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}{'' if meta.get('complete', True) else ' (PARTIAL)'}.",
              "",
              "Cells: median wall time of the ansible-playbook run (s); ratio = collection / baseline; s/env = "
@@ -806,6 +826,20 @@ def write_results(out_dir: Path, results: list[RunResult], sizes: list[int], cas
     return summary, found
 
 
+def rerender(path: Path) -> int:
+    """Summaries, targets and results.md again from the runs kept in a results.json."""
+    saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    results = [RunResult(**run) for run in saved["runs"]]
+    meta = saved["meta"]
+    sizes = meta.get("sizes") or sorted({r.size for r in results})
+    cases = meta.get("cases") or list(dict.fromkeys(r.case for r in results))
+    summary, found = write_results(Path(path).parent, results, sizes, cases, meta, final=meta.get("complete", True))
+    print_tables(summary)
+    for target in found:
+        say(f"  [{'met' if target['met'] else 'MISSED'}] {target['target']}: {target['value']}")
+    return 0
+
+
 def _on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -822,7 +856,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default build/bench)")
     parser.add_argument("--profile", action="store_true", help="also time each task of the collection's playbook")
     parser.add_argument("--no-keep-outputs", action="store_true", help="delete each run's stdout/stderr")
+    parser.add_argument("--rerender", type=Path, metavar="RESULTS_JSON",
+                        help="only rewrite results.md (and the tables) from an earlier results.json")
     args = parser.parse_args(argv)
+    if args.rerender:
+        return rerender(args.rerender)
     # stop cleanly (servers stopped, running playbook killed) on Ctrl-C, SIGTERM and SIGHUP, also
     # when started in the background, where SIGINT is ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -842,15 +880,18 @@ def main(argv=None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 
+    source: dict = {}
+
     def meta() -> dict:
         return bench_meta(args.forks, args.rounds, time.monotonic() - started,
-                          baseline_rounds=args.baseline_rounds or None, cases=cases, sizes=sizes)
+                          baseline_rounds=args.baseline_rounds or None, cases=cases, sizes=sizes, source=source)
 
     with tempfile.TemporaryDirectory(prefix="accs-bench-") as tmp:
         work = Path(tmp)
         from tests.emulator.control import running_emulator
 
         say(">> building and installing the collection")
+        source.update(source_state())
         collections = build_and_install_collection(work / "collection")
         with contextlib.ExitStack() as stack:
             say(">> starting OpenBao (with a file audit device) and the IMS/ACCS emulator")
@@ -892,6 +933,20 @@ def bench_meta(forks: int, rounds: int, elapsed: float, **extra) -> dict:
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
             "python": platform.python_version(), "ansible": ansible_version, "forks": forks, "rounds": rounds,
             "elapsed": elapsed, "load_average": os.getloadavg(), **extra}
+
+
+def source_state() -> dict:
+    """The commit the collection was built from, and whether its files differed from it."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = git("status", "--porcelain", "--", "roles", "playbooks", "plugins", "meta", "galaxy.yml")
+    return {"commit": git("rev-parse", "--short", "HEAD") or "?", "uncommitted_changes": bool(changed),
+            "built_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 def _ansible_version() -> str:
