@@ -65,7 +65,10 @@ attributes:
     support: none
     description: Nothing to show.
 notes:
-  - "Put C(no_log: true) on tasks that register this module's result: it holds the access token."
+  - The result holds the access token, so the module hides it from every callback's output, as C(no_log=true) would;
+    C(register) still gets it whole. Failures hold no secret and stay readable, which they would not under C(no_log=true).
+  - Showing the registered variable (for example with M(ansible.builtin.debug)) prints the token: use its
+    C(expires_at) and C(refreshed) keys instead.
   - Errors name the Vault path, the IMS error code, HTTP status and C(x-debug-id), never a secret.
 requirements:
   - requests
@@ -79,7 +82,6 @@ EXAMPLES = r'''
     ims_url: "{{ accs_ims_url | default(omit) }}"
     ca_path: "{{ accs_ca_path | default(omit) }}"
   register: prod_token
-  no_log: true
 
 - name: Use it
   ansible.builtin.debug:
@@ -94,7 +96,6 @@ EXAMPLES = r'''
     ims_url: "{{ accs_ims_url | default(omit) }}"
     ca_path: "{{ accs_ca_path | default(omit) }}"
   register: s2s_token
-  no_log: true
   when: accs_client_secret is defined
 
 - name: Keep refresh tokens far from their 14-day expiry (scheduled job)
@@ -103,7 +104,6 @@ EXAMPLES = r'''
     refresh_token_max_age: 259200
     ims_url: "{{ accs_ims_url | default(omit) }}"
     ca_path: "{{ accs_ca_path | default(omit) }}"
-  no_log: true
 '''
 
 RETURN = r'''
