@@ -131,12 +131,30 @@ def main(argv=None) -> int:
             return 0
         diff = difflib.unified_diff(current.splitlines(), text.splitlines(), "committed", "observed", lineterm="", n=0)
         sys.stdout.write("\n".join(list(diff)[:80]) + "\n")
+        if _outcomes(current) == _outcomes(text):
+            # Same cases, same verdicts: only the wording of an observed message moved (a timing, an OS
+            # error text). That is worth a refresh, not a failed build.
+            print("render_matrix: every case has its committed verdict, but some observed texts differ (above): "
+                  "refresh the file with `make reliability-matrix` when convenient.")
+            return 0
         print("render_matrix: %s is stale: the suite observed something else; run `make reliability-matrix` and "
               "commit the file." % args.output, file=sys.stderr)
         return 1
     args.output.write_text(text, encoding="utf-8")
     print("render_matrix: wrote %s (%d cases)." % (args.output, len(data["cases"])))
     return 0
+
+
+def _outcomes(markdown):
+    """Each table row without its observed-behaviour cell: the case, what was expected, and the verdict."""
+    rows = []
+    for line in markdown.splitlines():
+        cells = line.split(" | ")
+        if line.startswith("| ") and len(cells) >= 6:
+            rows.append(" | ".join(cells[:-2] + cells[-1:]))
+        elif not line.startswith("| "):
+            rows.append(line)
+    return rows
 
 
 if __name__ == "__main__":
