@@ -9,10 +9,8 @@ into a 0600 session file (paste mode, authorize then exchange). Results hold no 
 
 from __future__ import annotations
 
-import os
 import time
 
-from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -28,16 +26,14 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.bootstrap impo
     redirect_uri_for,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import parse_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import (
-    run_ims_token,
-    unexpected_error_message,
-)
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError, ConfigError, VaultPathError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_ims_token
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError, VaultPathError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.vault import (
     VaultSettings,
     VaultStore,
     normalize_path,
 )
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils.engine_action import EngineAction
 
 display = Display()
 
@@ -48,32 +44,16 @@ _PASSED_ON = ("ims_url", "ims_client_auth", "client_secret", "recovery_dir", "ti
               "vault_validate_certs")
 
 
-class ActionModule(ActionBase):
+class ActionModule(EngineAction):
     TRANSFERS_FILES = False
     _requires_connection = False   # always runs on the controller, where the person and the listener are
     _supports_check_mode = False   # a code exchange cannot be previewed: the task is skipped in check mode
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        # The task's `environment:` applies as it would to a module (VAULT_ADDR, ACCS_BOOTSTRAP_DIR, ...);
-        # this worker process ends with the task, so the change does not leak.
-        task_env = {}
-        self._compute_environment_string(task_env)
-        os.environ.update({key: str(value) for key, value in task_env.items()})
-        validation, params = self.validate_argument_spec(argument_spec=BOOTSTRAP_SPEC, **BOOTSTRAP_RULES)
-        hidden = set(validation._no_log_values)
-        warnings = []
-        try:
-            outcome = self._step(params, hidden, warnings)
-        except AccsError as err:
-            outcome = dict(err.details, failed=True, msg=err.message)
-        except Exception as exc:  # a bug: one sentence, never the exception text
-            outcome = {"failed": True, "msg": unexpected_error_message(exc)}
-        if warnings:
-            outcome["warnings"] = warnings
-        result.update(remove_values(outcome, hidden))
-        return result
+        # Never the module on a target: the person, the browser and the listener are here.
+        result = ActionBase.run(self, tmp, task_vars)
+        return self._run_in_process(result, BOOTSTRAP_SPEC, BOOTSTRAP_RULES, self._step)
 
     # -- steps ---------------------------------------------------------------------------------------
 

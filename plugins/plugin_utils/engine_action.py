@@ -42,25 +42,36 @@ class EngineAction(ActionBase):
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
                                                task_vars=task_vars))
             return self._hide_secrets(result)
+        operation = type(self).OPERATION
+
+        def call(params, hidden, warnings):
+            return operation(params, check_mode=bool(self._task.check_mode), warnings=warnings)
+
+        return self._run_in_process(result, self.SPEC, self.RULES, call)
+
+    def _run_in_process(self, result, spec, rules, step):
+        """Validate the task's options against ``spec`` and run ``step(params, hidden, warnings)`` here.
+
+        ``hidden`` starts as the no_log values of the options; a step adds the secrets it makes, and
+        none of them leaves in the result, as AnsibleModule guarantees for a module.
+        """
         # The task's `environment:` applies as it would to a module process (env fallbacks such as
         # VAULT_ADDR); this worker process ends with the task, so the change does not leak.
         task_env = {}
         self._compute_environment_string(task_env)
         os.environ.update({k: str(v) for k, v in task_env.items()})
-        validation, params = self.validate_argument_spec(argument_spec=self.SPEC, **self.RULES)
+        validation, params = self.validate_argument_spec(argument_spec=spec, **rules)
+        hidden = set(validation._no_log_values)
         warnings = []
-        operation = type(self).OPERATION
         try:
-            outcome = operation(params, check_mode=bool(self._task.check_mode), warnings=warnings)
+            outcome = step(params, hidden, warnings)
         except AccsError as err:
             outcome = dict(err.details, failed=True, msg=err.message)
         except Exception as exc:  # a bug: one sentence, never the exception text
             outcome = {"failed": True, "msg": unexpected_error_message(exc)}
         if warnings:
             outcome["warnings"] = warnings
-        # What AnsibleModule does for a module: no no_log value leaves in the result.
-        outcome = remove_values(outcome, validation._no_log_values)
-        result.update(outcome)
+        result.update(remove_values(outcome, hidden))
         return self._hide_secrets(result)
 
     def _hide_secrets(self, result):
