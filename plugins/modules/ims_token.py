@@ -67,8 +67,8 @@ attributes:
 notes:
   - The result holds the access token, so the module hides it from every callback's output, as C(no_log=true) would;
     C(register) still gets it whole. Failures hold no secret and stay readable, which they would not under C(no_log=true).
-  - Showing the registered variable (for example with M(ansible.builtin.debug)) prints the token: use its
-    C(expires_at) and C(refreshed) keys instead.
+  - "Showing the registered variable (for example with M(ansible.builtin.debug)) prints the token: use its
+    C(expires_at) and C(refreshed) keys instead."
   - Errors name the Vault path, the IMS error code, HTTP status and C(x-debug-id), never a secret.
 requirements:
   - requests
