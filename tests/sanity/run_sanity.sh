@@ -28,7 +28,8 @@ if [[ ! -x "$PYTHON" ]]; then
     echo "run_sanity.sh: $PYTHON not found: run \`make venv\` first (or set PYTHON)." >&2
     exit 2
 fi
-ANSIBLE_TEST="$(dirname "$PYTHON")/ansible-test"
+# absolute: the run below happens in the copy of the collection (make passes a relative PYTHON)
+ANSIBLE_TEST="$(cd "$(dirname "$PYTHON")" && pwd)/ansible-test"
 PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 DEST="$REPO/build/sanity/ansible_collections/adobe_commerce/accs"
 
