@@ -124,7 +124,7 @@ class Request:
 
     def __init__(self, method, raw_path, headers, body, client_ip, base_url):
         self.method = method
-        path, _, query = raw_path.partition("?")
+        path, sep, query = raw_path.partition("?")
         self.path = path
         self.query = query
         self.headers = headers
@@ -159,7 +159,7 @@ class Request:
 
     def bearer(self):
         auth = self.header("Authorization") or ""
-        scheme, _, value = auth.partition(" ")
+        scheme, sep, value = auth.partition(" ")
         if scheme.lower() != "bearer":
             return None
         return value.strip() or None
@@ -200,7 +200,7 @@ def redact_query(query):
     if not query:
         return query
     pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(k in SENSITIVE_PARAMS for k, _ in pairs):
+    if not any(k in SENSITIVE_PARAMS for k, v in pairs):
         return query
     return urlencode([(k, "[redacted]" if k in SENSITIVE_PARAMS else v) for k, v in pairs])
 
@@ -689,7 +689,7 @@ class App:
         auth = req.header("Authorization") or ""
         body_id = (form.get("client_id") or [None])[0]
         body_secret = (form.get("client_secret") or [None])[0]
-        scheme, _, value = auth.partition(" ")
+        scheme, sep, value = auth.partition(" ")
         if scheme.lower() == "basic":
             try:
                 decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
@@ -701,7 +701,7 @@ class App:
                 if strict:
                     raise _ClientAuthError("invalid_client", "malformed Basic authorization header")
                 return "basic", None, None
-            cid, _, secret = decoded.partition(":")
+            cid, sep, secret = decoded.partition(":")
             cid, secret = unquote(cid.replace("+", " ")), unquote(secret.replace("+", " "))
             if strict:
                 if body_secret is not None:
@@ -1126,7 +1126,7 @@ class App:
             out = {"valid": [], "used": [], "revoked": [], "expired": []}
             for token, rec in self.refresh_tokens.items():
                 if rec["client_id"] == client_id:
-                    status, _ = self._refresh_status(token)
+                    status, token_rec = self._refresh_status(token)
                     out[status].append(token)
             return json_response(200, out)
         mt = re.match(r"^/tenants/([^/]+)$", path)

@@ -339,8 +339,8 @@ def test_vvvv_output_holds_no_secret(run_playbook, emulator, openbao, secret_reg
     assert host_result(result, "pages")["pages"] == 3
     assert host_result(result, "bare token with headers")["status"] == 401
     assert_one_sentence(failed_msg(result, "bare token refused"))
-    document, _ = cred.read(openbao)
-    stale_doc, _ = stale.read(openbao)
+    document, doc_version = cred.read(openbao)
+    stale_doc, stale_version = stale.read(openbao)
     secrets = emulator.secrets() + vault_secrets(openbao, bogus, document["access_token"], document["refresh_token"],
                                                  stale_doc["access_token"], stale_doc["refresh_token"])
     assert_no_secrets(result.stdout, secrets, "stdout")

@@ -192,7 +192,7 @@ def test_client_credentials_basic_auth(emu, http):
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert body["access_token"].startswith("at-") and len(body["access_token"]) >= 35
     assert body["token_type"] == "bearer"
-    assert type(body["expires_in"]) is int and body["expires_in"] == 86399
+    assert type(body["expires_in"]) is int and body["expires_in"] == 86399  # pylint: disable=unidiomatic-typecheck  # a bool is no int here
     rec = emu.requests(key="ims.token.client_credentials")[-1]
     assert rec["client_auth"] == "basic" and rec["client_id"] == "cid-conf"
     assert rec["scope"] == "openid,commerce.accs" and rec["grant_type"] == "client_credentials"
@@ -277,7 +277,7 @@ def test_authorization_code_flow(emu, http):
     body = r.json()
     assert set(body) == {"access_token", "refresh_token", "sub", "id_token", "token_type", "expires_in"}
     assert body["refresh_token"].startswith("rt-") and body["access_token"].startswith("at-")
-    assert body["token_type"] == "bearer" and type(body["expires_in"]) is int
+    assert body["token_type"] == "bearer" and type(body["expires_in"]) is int  # pylint: disable=unidiomatic-typecheck  # a bool is no int here
 
 
 def test_authorize_redirect_keeps_existing_query(emu, http):
@@ -324,7 +324,7 @@ def test_pkce_s256(emu, http):
     r = token(http, emu, {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}, auth=auth)
     assert r.status_code == 200, r.text
     assert emu.requests(key="ims.token")[-1]["code_verifier_present"] is True
-    other_verifier, _ = pkce_pair()
+    other_verifier, other_challenge = pkce_pair()
     code = code_for(emu, code_challenge=challenge, code_challenge_method="S256")
     r = token(http, emu, {"grant_type": "authorization_code", "code": code, "code_verifier": other_verifier},
               auth=auth)
@@ -390,7 +390,7 @@ def test_refresh_rotation_strict(emu, http):
     body = r.json()
     assert set(body) == {"access_token", "refresh_token", "expires_in", "token_type"}
     rt2 = body["refresh_token"]
-    assert rt2 != rt1 and rt2.startswith("rt-") and type(body["expires_in"]) is int
+    assert rt2 != rt1 and rt2.startswith("rt-") and type(body["expires_in"]) is int  # pylint: disable=unidiomatic-typecheck  # a bool is no int here
     assert_ims_error(refresh(http, emu, rt1), "invalid_grant")
     assert emu.check_refresh_token(rt2) is True
     assert emu.check_refresh_token(rt1) is False
@@ -404,7 +404,7 @@ def test_check_refresh_token_does_not_consume(emu, http):
     add_full_client(emu)
     rt = emu.mint_refresh_token("cid-conf", ["openid", "offline_access", "commerce.accs"])
     assert rt.startswith("rt-")
-    for _ in range(3):
+    for attempt in range(3):
         assert emu.check_refresh_token(rt) is True
     assert refresh(http, emu, rt).status_code == 200
     assert emu.check_refresh_token(rt) is False
@@ -447,7 +447,7 @@ def test_concurrent_refresh_exactly_one_wins(emu, http):
         with lock:
             results.append((r.status_code, r.json()))
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
+    threads = [threading.Thread(target=worker) for worker_no in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -819,7 +819,7 @@ def accs_ready(emu, http):
 
 def test_fault_429_retry_after(emu, http, accs_ready):
     emu.add_fault("accs.storeConfigs", status=429, retry_after="3", times=2)
-    for _ in range(2):
+    for attempt in range(2):
         r = accs_get(http, emu, "store/storeConfigs", accs_ready)
         assert r.status_code == 429 and r.headers["Retry-After"] == "3" and r.headers["x-debug-id"]
         assert r.json()["message"]

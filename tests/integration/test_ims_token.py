@@ -236,7 +236,7 @@ def test_client_credentials_and_secret_fallback(run_playbook, emulator, openbao,
     # the retired secret first (refused with invalid_client), then the second one
     assert [(c["grant_type"], c["status"], c["client_auth"]) for c in calls] == [
         ("refresh_token", 400, "basic"), ("refresh_token", 200, "basic")]
-    document, _ = rotating.read(openbao)
+    document, doc_version = rotating.read(openbao)
     assert document["client_secret"] == wrong and document["client_secrets"] == [rotating.client_secret]
     assert emulator.check_refresh_token(document["refresh_token"]) is True
 
@@ -248,7 +248,7 @@ def test_authorization_code_with_pkce(run_playbook, emulator, openbao):
     openbao.client().secrets.kv.v2.create_or_update_secret(path=cred.vault_path, secret=client_doc)
     emulator.revoke(token=cred.refresh_token)
     codes = []
-    for _ in range(2):
+    for code_no in range(2):
         verifier, challenge = pkce_pair("S256")
         answer = emulator.authorize(cred.client_id, redirect_uri=REDIRECT_URI, scope=",".join(USER_SCOPES),
                                     state=uuid.uuid4().hex, code_challenge=challenge, code_challenge_method="S256")
@@ -386,8 +386,8 @@ def test_check_mode_makes_no_token_call_and_no_vault_write(run_playbook, emulato
                        code_verifier="{{ verifier }}", redirect_uri=REDIRECT_URI, vault_path=valid.vault_path),
         token_summary_task("code summary", "code_result"),
     ]
-    result = run_playbook(play(tasks, emulator), extra_vars={"code": code, "verifier": verifier,
-                                                                        "plain_secret": plain_secrets[0]},
+    result = run_playbook(play(tasks, emulator),
+                          extra_vars={"code": code, "verifier": verifier, "plain_secret": plain_secrets[0]},
                           check=True, json=True).assert_rc(0)
 
     got = summary(result, "valid summary")
@@ -577,7 +577,7 @@ def test_vvvv_output_holds_no_secret(run_playbook, emulator, openbao, secret_reg
     assert "Vault denied the read" in failed_msg(result, "bad vault token") \
         or "permission denied" in failed_msg(result, "bad vault token")
     assert "verbosity: 4" in result.stdout and "task path:" in result.stdout  # it really ran at -vvvv
-    document, _ = cred.read(openbao)
+    document, doc_version = cred.read(openbao)
     secrets = emulator.secrets() + vault_secrets(openbao, fake_code, fake_verifier, wrong_secret, bad_vault_token,
                                                  document["refresh_token"], document["access_token"])
     assert document["access_token"] in emulator.secrets()

@@ -133,7 +133,7 @@ def test_rotates_old_refresh_tokens_and_leaves_fresh_ones_alone(emulator_clean, 
     lines = next(iter(again.task_results("Summary").values()))["msg"]
     assert lines[-1] == "refresh_tokens: 3 environments: 1 rotated, 2 fresh, 0 failed"
     assert any(line.startswith("env-fresh: rotated") for line in lines)
-    doc, _ = fresh.read()
+    doc, doc_version = fresh.read()
     assert doc["refresh_token"] != fresh.seeded["refresh_token"]
     assert emulator.check_refresh_token(doc["refresh_token"]) is True
     assert len(old.token_calls()) == 1 and len(expiring.token_calls()) == 1

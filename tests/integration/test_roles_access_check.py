@@ -191,7 +191,7 @@ def test_passes_with_a_cached_token_and_makes_one_call(shipped_run, emulator):
 
 
 def test_passes_after_refreshing_an_expired_token(shipped_run, emulator):
-    creds, _, result = shipped_run
+    creds, report_dir, result = shipped_run
     fact = fact_of(result, "refreshed")
     assert fact["passed"] is True and fact["status"] == 200
     assert parse_iso(fact["token_expires_at"]) > parse_iso(iso_in(20 * 3600))
@@ -215,7 +215,7 @@ def test_fails_with_one_sentence_per_cause(shipped_run, name):
 
 
 def test_summary_lists_each_failure_and_the_reports(shipped_run):
-    _, report_dir, result = shipped_run
+    creds, report_dir, result = shipped_run
     assert result.rc == 2
     lines = result.task_results("Show the summary")["localhost"]["msg"]
     assert lines[0] == "2 of 6 environments passed the access check."
@@ -231,7 +231,7 @@ def test_summary_lists_each_failure_and_the_reports(shipped_run):
 @pytest.mark.parametrize("name", ["vaultdown", "denied", "imsdown", "imsdown_json"])
 def test_vault_and_ims_failures_name_their_cause(vault_ims_run, name):
     """IMS down: a 503 with a gateway's HTML page, and a 503 with IMS's JSON error body."""
-    _, report_dir, result = vault_ims_run
+    creds, report_dir, result = vault_ims_run
     fact = fact_of(result, name)
     assert fact["passed"] is False and fact["status"] is None
     assert re.fullmatch(MESSAGES[name.replace("_json", "")], fact["error"]), fact["error"]

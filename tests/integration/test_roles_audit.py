@@ -154,7 +154,7 @@ def fact_of(result, name):
 
 # --------------------------------------------------------------------------- the run
 def test_drifted_and_unreadable_environments_fail_the_run_but_not_the_others(audit_run):
-    _, result = audit_run
+    report_dir, result = audit_run
     assert result.rc == 2, result.stdout[-3000:]
     stats = result.stats
     assert stats["clean"]["failed"] == 0 and stats["expired"]["failed"] == 0 and stats["lenient"]["failed"] == 0
@@ -164,7 +164,7 @@ def test_drifted_and_unreadable_environments_fail_the_run_but_not_the_others(aud
 
 
 def test_drifted_fact_and_failure_name_every_store_field_expected_and_actual(audit_run, fleet):
-    _, result = audit_run
+    report_dir, result = audit_run
     fact = fact_of(result, "drifted")
     assert fact["passed"] is False
     assert fact["stores"] == 2
@@ -189,7 +189,7 @@ def test_drifted_fact_and_failure_name_every_store_field_expected_and_actual(aud
 
 
 def test_clean_and_refreshed_environments_pass(audit_run, fleet):
-    _, result = audit_run
+    report_dir, result = audit_run
     for name in ("clean", "expired"):
         fact = fact_of(result, name)
         assert fact["passed"] is True and fact["drift"] == [], fact
@@ -201,7 +201,7 @@ def test_clean_and_refreshed_environments_pass(audit_run, fleet):
 
 
 def test_fail_on_drift_false_reports_without_failing(audit_run):
-    _, result = audit_run
+    report_dir, result = audit_run
     fact = fact_of(result, "lenient")
     assert fact["passed"] is False and fact["drift"] == DRIFT
     assert result.task_results(ROLE_FAIL_TASK)["lenient"]["skipped"] is True
@@ -221,7 +221,7 @@ def test_unreadable_environment_is_recorded_not_audited(audit_run, fleet):
 
 def test_requests_at_the_minimum(audit_run, fleet):
     """Valid cached token: 4 ACCS GETs and no IMS call; expired: plus exactly one refresh, written back."""
-    _, result = audit_run
+    report_dir, result = audit_run
     for name in ("clean", "drifted", "lenient"):
         cred = fleet.creds[name]
         records = accs_requests(fleet.emulator, cred.tenant)
@@ -254,7 +254,7 @@ def test_three_reports_per_environment(audit_run):
 
 
 def test_json_report_holds_the_exact_drift(audit_run, fleet):
-    report_dir, _ = audit_run
+    report_dir, result = audit_run
     document = json.loads((report_dir / "drifted-store-config.json").read_text())
     assert document["host"] == "drifted"
     assert document["base_url"] == fleet.creds["drifted"].base_url
@@ -291,7 +291,7 @@ def test_junit_report_is_accepted_with_one_failure_per_drift(audit_run):
 
 
 def test_markdown_report_is_a_table(audit_run):
-    report_dir, _ = audit_run
+    report_dir, result = audit_run
     text = (report_dir / "drifted-store-config.md").read_text()
     assert text.startswith("# Store configuration audit: drifted\n")
     assert "- Result: **FAILED**: 5 drifts in 2 store configurations" in text
@@ -303,7 +303,7 @@ def test_markdown_report_is_a_table(audit_run):
 
 
 def test_diff_shows_expected_against_actual(audit_run):
-    _, result = audit_run
+    report_dir, result = audit_run
     out = result.stdout
     assert "--- before: drifted store default (expected)\n+++ after: drifted store default (actual)\n" in out
     assert ('@@ -1,2 +1,2 @@\n'

@@ -102,7 +102,7 @@ def build_and_install_collection(workdir: Path, repo_root: Path = REPO_ROOT, tim
 
     def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         proc = subprocess.run(  # noqa: S603
-            [galaxy, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+            [galaxy, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
         if proc.returncode != 0:
             raise AnsibleRunError(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
 import shlex
 import shutil
@@ -410,7 +409,7 @@ def cmd_up(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("command", choices=("demo", "up"))
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="default: build/devenv")
     args = parser.parse_args(argv)

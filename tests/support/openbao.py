@@ -93,7 +93,7 @@ def free_port(pair: bool = False) -> int:
 
     The dev server opens its cluster listener on the API port + 1.
     """
-    for _ in range(100):
+    for attempt in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -150,7 +150,7 @@ class OpenBao:
             raise OpenBaoError("OpenBao is already running")
         attempts = 1 if (self._fixed_port or self.port) else 3
         last_error: Exception | None = None
-        for _ in range(attempts):
+        for attempt in range(attempts):
             port = self._fixed_port or self.port or free_port(pair=True)
             try:
                 self._spawn(port, timeout)

@@ -106,7 +106,7 @@ def test_expected_values_match_exactly():
 
 
 def test_admin_rows_are_not_store_views_without_config():
-    views = [v for v in tenant_data.default_store_views()]
+    views = list(tenant_data.default_store_views())
     assert any(v["code"] == "admin" for v in views)
     assert audit.compute_drift(answers(storeViews=views))["passed"]
 
@@ -288,7 +288,7 @@ def test_fleet_html_is_self_contained_and_escaped():
     page = audit.render_fleet_html(rows, generated_at=MOMENT, html_dir="/r")
     parser = _Collector()
     parser.feed(page)
-    tags = {tag for tag, _ in parser.tags}
+    tags = {tag for tag, tag_attrs in parser.tags}
     assert not tags & {"script", "img", "link", "iframe", "object", "embed"}
     assert "<script>" not in page and "url(" not in page and "@import" not in page
     for _tag, attrs in parser.tags:

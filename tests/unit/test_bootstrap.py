@@ -277,7 +277,6 @@ def test_spec_marks_secrets_no_log():
 # ---------------------------------------------------------------------------------------- engine gap
 
 
-
 class _FakeStore:
     """The VaultStore interface the token manager uses, in memory."""
 

@@ -83,7 +83,7 @@ def test_backoff_without_retry_after_is_jittered_and_capped():
     random.seed(7)
     policy = RetryPolicy(backoff=0.5, backoff_cap=8.0)
     for attempt in range(8):
-        for _ in range(50):
+        for draw in range(50):
             delay = policy.delay(attempt, None)
             assert 0 <= delay <= min(8.0, 0.5 * 2 ** attempt)
     assert policy.delay(2, "garbage") <= 2.0  # unusable header: backoff
@@ -107,7 +107,7 @@ def test_retry_after_above_the_cap_waits_the_cap(mock, sleeps):
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 def test_retryable_status_given_back_after_the_retries(mock, sleeps, status):
-    for _ in range(3):
+    for attempt in range(3):
         mock.add(responses.GET, URL, status=status, headers={"Retry-After": "0"})
     response = client(sleeps, retries=2).request("GET", URL, "ACCS")
     assert response.status_code == status
@@ -122,7 +122,7 @@ def test_other_statuses_are_not_retried(mock, sleeps, status):
 
 
 def test_connection_errors_are_retried_then_reported(mock, sleeps):
-    for _ in range(3):
+    for attempt in range(3):
         mock.add(responses.GET, URL, body=requests.exceptions.ConnectionError("refused"))
     with pytest.raises(TransportError) as info:
         client(sleeps, retries=2).request("GET", URL, "ACCS")

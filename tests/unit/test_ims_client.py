@@ -115,7 +115,7 @@ def test_secrets_tried_in_order_until_one_is_accepted(ims):
     ims.answer(200, GOOD)
     assert make().refresh("cid", ["cs-old", "cs-mid", "cs-new"], "rt-0").access_token == "at-1"
     assert ims.secrets_tried() == ["cs-old", "cs-mid", "cs-new"]
-    assert all(form["refresh_token"] == "rt-0" for form, _ in ims.calls)
+    assert all(form["refresh_token"] == "rt-0" for form, auth in ims.calls)
 
 
 def test_first_accepted_secret_ends_the_fallback(ims):
@@ -132,7 +132,7 @@ def test_other_errors_do_not_try_the_next_secret(ims):
 
 
 def test_every_secret_refused(ims):
-    for _ in range(2):
+    for attempt in range(2):
         ims.answer(400, {"error": "invalid_client", "error_description": "invalid client_secret parameter"})
     with pytest.raises(InvalidClientError) as info:
         make().refresh("cid", ["cs-secret-one", "cs-secret-two"], "rt-0")
@@ -197,7 +197,7 @@ def test_html_error_page(ims):
 
 
 def test_persistent_429(ims):
-    for _ in range(2):
+    for attempt in range(2):
         ims.answer(429, "", **{"Retry-After": "0"})
     with pytest.raises(ImsError) as info:
         make(retries=1).refresh("cid", ["s"], "rt-0")

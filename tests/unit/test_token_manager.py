@@ -282,7 +282,7 @@ def test_token_rejected_by_accs_forces_a_renewal(store, clock, ims, tmp_path):
 def test_process_cache_reads_vault_once(store, clock, ims, tmp_path):
     store.put(PATH, document(clock, ttl=80000))
     mgr = manager(store, clock, tmp_path)
-    for _ in range(5):
+    for call_no in range(5):
         assert mgr.token(request()).access_token == "at-cached"
     assert store.read_count == 1
 
