@@ -1,6 +1,6 @@
 """Benchmark: the collection's playbooks against a plain ``ansible.builtin.uri`` baseline (issue 6).
 
-    python tests/bench/run_bench.py                       # sizes 10,50,200, 3 rounds, every case
+    python tests/bench/run_bench.py                       # sizes 10,50,200, 3 rounds, the 3 default cases
     python tests/bench/run_bench.py --sizes 10 --rounds 1 --cases audit-cached
     make bench BENCH_ARGS='--sizes 10,50 --rounds 3'
 
@@ -29,7 +29,7 @@ What one run of this script does
    (medians, ratios, time per environment, request counts per environment, peak memory, and the
    targets of issue 6 marked met or missed).  Playbook outputs are kept in ``build/bench/runs/``.
 
-``--profile`` additionally runs the collection's playbook once per N with a per-task timing
+``--profile`` additionally runs the collection's playbook once per case at the largest N with a per-task timing
 callback (``tests/bench/callback_plugins/bench_task_times.py``) and writes the slowest tasks to
 ``build/bench/profile-<case>-<N>.txt``; those runs are not part of the timed results.
 """
@@ -854,7 +854,8 @@ def main(argv=None) -> int:
                         help=f"comma-separated, of {', '.join(CASES)} (default: all but access-expired)")
     parser.add_argument("--forks", type=int, default=5, help="ansible forks for both sides (default 5)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default build/bench)")
-    parser.add_argument("--profile", action="store_true", help="also time each task of the collection's playbook")
+    parser.add_argument("--profile", action="store_true",
+                        help="then time each task of the collection's playbook once per case at the largest N")
     parser.add_argument("--no-keep-outputs", action="store_true", help="delete each run's stdout/stderr")
     parser.add_argument("--rerender", type=Path, metavar="RESULTS_JSON",
                         help="only rewrite results.md (and the tables) from an earlier results.json")
@@ -909,7 +910,7 @@ def main(argv=None) -> int:
                 runner, cases, sizes, args.rounds, plan,
                 after_group=lambda: write_results(out_dir, runner.results, sizes, cases, meta(), final=False))
             if args.profile:
-                profile(runner, cases, sizes, out_dir)
+                profile(runner, cases, [max(sizes)], out_dir)
     summary, found = write_results(out_dir, results, sizes, cases, meta())
     print_tables(summary)
     say()
