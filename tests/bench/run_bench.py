@@ -477,7 +477,7 @@ class Runner:
                         break
                     if time.monotonic() > deadline:
                         os.killpg(proc.pid, signal.SIGKILL)
-                        _, status, usage = os.wait4(proc.pid, 0)
+                        _pid, status, usage = os.wait4(proc.pid, 0)
                         break
                     time.sleep(0.01)
             except BaseException:  # interrupted: the playbook's whole session goes too
@@ -744,8 +744,8 @@ def parse_baseline_rounds(spec: str | None) -> dict:
         entry = entry.strip()
         if not entry:
             continue
-        case, _, rest = entry.rpartition(":")
-        size, _, rounds = rest.partition("=")
+        case, _sep, rest = entry.rpartition(":")
+        size, _sep, rounds = rest.partition("=")
         if case and case not in CASES:
             raise ValueError(f"unknown case {case!r} in --baseline-rounds")
         plan[(case or None, int(size))] = int(rounds)
@@ -845,7 +845,7 @@ def _on_signal(signum, _frame):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10,50,200", help="comma-separated N (default 10,50,200)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case and N (default 3)")
     parser.add_argument("--baseline-rounds", default="",
@@ -941,7 +941,7 @@ def source_state() -> dict:
     def git(*args):
         try:
             return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                                  timeout=30).stdout.strip()
+                                  timeout=30, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
@@ -953,7 +953,7 @@ def source_state() -> dict:
 def _ansible_version() -> str:
     try:
         ansible_version = subprocess.run([venv_tool("ansible-playbook"), "--version"], capture_output=True,
-                                         text=True, timeout=60).stdout.splitlines()[0]
+                                         text=True, timeout=60, check=False).stdout.splitlines()[0]
         ansible_version = re.sub(r"^ansible-playbook \[core (.*)\]$", r"\1", ansible_version)
     except (OSError, IndexError, subprocess.SubprocessError):
         ansible_version = "?"

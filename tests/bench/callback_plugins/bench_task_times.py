@@ -73,8 +73,17 @@ class CallbackModule(CallbackBase):
             entry["first"] = now
         entry["last"] = now
 
-    v2_runner_on_ok = v2_runner_on_failed = v2_runner_on_skipped = v2_runner_on_unreachable = \
-        lambda self, result, *args, **kwargs: self._done(result)
+    def v2_runner_on_ok(self, result):
+        self._done(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._done(result)
+
+    def v2_runner_on_skipped(self, result):
+        self._done(result)
+
+    def v2_runner_on_unreachable(self, result):
+        self._done(result)
 
     def v2_playbook_on_stats(self, stats):
         tasks = []
