@@ -12,11 +12,8 @@ import shutil
 import re
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
 from tests.support.secretscan import SecretRegistry, scan_tree
@@ -369,5 +366,3 @@ class RelRunner:
         future = pool.submit(self.run, *args, **kwargs)
         pool.shutdown(wait=False)
         return future
-
-

@@ -26,7 +26,6 @@ IMS = "adobe_commerce.accs.ims_token"
 REST = "adobe_commerce.accs.accs_rest"
 
 
-
 def cc(**extra):
     args = {"grant_type": "client_credentials", "client_id": "rel-bad-input", "client_secret": "{{ rel_secret }}",
             "scopes": SCOPES}

@@ -11,7 +11,7 @@ import secrets
 import pytest
 
 from tests.reliability.cases import Case, fails, fault_vars, params, play, run_case, succeeds, warns
-from tests.reliability.harness import SECRETS, closed_port
+from tests.reliability.harness import closed_port
 
 CAT = "IMS faults"
 SCOPES = ["openid", "commerce.accs"]
@@ -78,7 +78,6 @@ def has_token(obs):
 
 RATE_WORDS = ("wait", "rate limit", "rate-limit")   # the engine's advice, not IMS's own words
 RETRY_WORDS = ("later",)
-
 
 
 def _cases(emu_url, closed):
@@ -207,16 +206,16 @@ def _tls_cases(emu):
         "no ca_path and no validate_certs: the emulator's private CA is not trusted by default",
         "verification is on by default: fails with one sentence naming TLS and ca_path",
         {"adobe_commerce.accs.ims_token": {"grant_type": "client_credentials", "client_id": "rel-tls-default",
-                                            "client_secret": "{{ rel_client_secret }}", "scopes": SCOPES,
-                                            "ims_url": emu.url, "ca_path": None}},
+                                           "client_secret": "{{ rel_client_secret }}", "scopes": SCOPES,
+                                           "ims_url": emu.url, "ca_path": None}},
         fails("TLS", "IMS", "ca_path"))
     C[-1].ims_requests = 0
     add("ims-tls-off-warns",
         "validate_certs: false (no ca_path)",
         "works, and warns that verification is off and to set ca_path instead",
         {"adobe_commerce.accs.ims_token": {"grant_type": "client_credentials", "client_id": "rel-tls-off",
-                                            "client_secret": "{{ rel_client_secret }}", "scopes": SCOPES,
-                                            "ims_url": emu.url, "ca_path": None, "validate_certs": False}},
+                                           "client_secret": "{{ rel_client_secret }}", "scopes": SCOPES,
+                                           "ims_url": emu.url, "ca_path": None, "validate_certs": False}},
         succeeds(both(has_token, warns("verification is off"))))
     C[-1].ims_requests = 1
     return C
@@ -234,8 +233,8 @@ def _error_code_cases(emu):
         "ims-invalid-grant", CAT, "the refresh token was already used (IMS answers invalid_grant)",
         "fails with one sentence: IMS refused the refresh token; bootstrap a new one",
         {"adobe_commerce.accs.ims_token": {"grant_type": "refresh_token", "client_id": "rel-ims-invalid-grant",
-                                            "client_secret": "{{ rel_client_secret }}",
-                                            "refresh_token": "{{ used_refresh_token }}"}},
+                                           "client_secret": "{{ rel_client_secret }}",
+                                           "refresh_token": "{{ used_refresh_token }}"}},
         fails("IMS", "refresh token", "invalid_grant", "bootstrap"), ims_requests=1,
         data={"client": "rel-ims-invalid-grant"}))
     C.append(Case(
@@ -254,7 +253,7 @@ def _error_code_cases(emu):
         "the first client secret was rotated away (invalid_client), the second is current",
         "tries the second secret after invalid_client and succeeds",
         {"adobe_commerce.accs.ims_token": {"grant_type": "client_credentials", "vault_path": "rel/ims/rotation",
-                                            "scopes": SCOPES}},
+                                           "scopes": SCOPES}},
         succeeds(both(has_token, saw(2))), ims_requests=2, data={"client": "rel-ims-rotation"}))
     return C
 
@@ -332,4 +331,3 @@ def test_ims_fault_queue_lined_up(ims_run):
     assert context["faults_left"] == [], "faults left over: the cases and the fault queue went out of step"
     expected = sum(case.ims_requests or 0 for case in CASES)
     assert len(context["requests"]) == expected, (len(context["requests"]), expected)
-

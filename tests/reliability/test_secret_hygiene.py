@@ -24,6 +24,7 @@ SCOPES = ["openid", "commerce.accs"]
 CLIENT = "rel-hygiene"
 SECRET = "rel-hygiene-secret-" + secrets.token_hex(12)
 
+
 @pytest.fixture(scope="module")
 def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_path):
     emulator.reset()
@@ -31,7 +32,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_p
     refresh = emulator.mint_refresh_token(CLIENT, ["openid", "offline_access", "commerce.accs"])
     openbao.client().secrets.kv.v2.create_or_update_secret(
         path="rel/hygiene/doc", secret={"client_id": CLIENT, "client_secret": SECRET, "refresh_token": refresh,
-                                         "scopes": ",".join(SCOPES), "org_id": "REL@AdobeOrg"})
+                                        "scopes": ",".join(SCOPES), "org_id": "REL@AdobeOrg"})
     runner = rel_runner_factory("secret_hygiene")
     common = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "grant_type": "client_credentials",
               "client_id": CLIENT, "client_secret": "{{ rel_secret }}", "scopes": SCOPES}
@@ -58,7 +59,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_p
                                                                                   client_secret="{{ rel_wrong }}"),
              "no_log": True, "ignore_errors": True, "register": "quiet"},
             {"name": "failing without no_log", "adobe_commerce.accs.ims_token": dict(common,
-                                                                                      client_secret="{{ rel_wrong }}"),
+                                                                                     client_secret="{{ rel_wrong }}"),
              "ignore_errors": True, "register": "loud"},
             {"name": "accs_rest result", "adobe_commerce.accs.accs_rest": {
                 "ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "base_url": "{{ emu_url }}/relhygiene",
@@ -79,7 +80,7 @@ def _leak_problems(run, where):
 
 
 def test_ims_token_result_not_shown(hygiene, matrix, request):
-    leaky, _, _ = hygiene
+    leaky, quiet, lookup = hygiene
     result = leaky.result("token shown")
     problems = []
     if result is None or result["_event"] != "ok":
@@ -95,7 +96,7 @@ def test_ims_token_result_not_shown(hygiene, matrix, request):
 
 
 def test_lookup_example_shows_no_secret(hygiene, matrix, request):
-    _, _, lookup = hygiene
+    leaky, quiet, lookup = hygiene
     result = lookup.result("documented lookup example")
     problems = [] if result is not None and result["_event"] == "ok" else ["the lookup example did not run"]
     outputs = {"stdout": lookup.stdout, "Ansible log": lookup.raw.log,
@@ -116,7 +117,7 @@ def test_lookup_example_shows_no_secret(hygiene, matrix, request):
 
 
 def test_failure_visible_with_documented_no_log(hygiene, collection_path, matrix, request):
-    _, quiet, _ = hygiene
+    leaky, quiet, lookup = hygiene
     docs = (collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "plugins" / "modules"
             / "ims_token.py").read_text(encoding="utf-8")
     documented_no_log = "no_log: true" in docs.split("RETURN = ", 1)[0]
@@ -139,7 +140,7 @@ def test_failure_visible_with_documented_no_log(hygiene, collection_path, matrix
 
 
 def test_accs_rest_result_holds_no_token(hygiene, matrix, request):
-    _, quiet, _ = hygiene
+    leaky, quiet, lookup = hygiene
     result = quiet.result("accs_rest result")
     problems = []
     if result is None or result["_event"] != "ok":
@@ -170,7 +171,7 @@ def test_role_playbooks_write_no_secret(emulator, openbao, rel_runner_factory, c
     refresh = emulator.mint_refresh_token(client, ["openid", "offline_access", "commerce.accs"])
     openbao.client().secrets.kv.v2.create_or_update_secret(
         path="rel/hygiene/roles", secret={"client_id": client, "client_secret": SECRET, "refresh_token": refresh,
-                                           "scopes": "openid,offline_access,commerce.accs"})
+                                          "scopes": "openid,offline_access,commerce.accs"})
     inventory = {"all": {"children": {"accs": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                  "accs_ims_url": emulator.url, "accs_ca_path": emulator.ca_path,

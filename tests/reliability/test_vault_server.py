@@ -193,7 +193,7 @@ def test_sealed_during_rotation_then_recovered(emu, private_openbao, tmp_path, r
     elif str(rot.recovery_files()[0]) not in (outcome.get("msg") or ""):
         problems.append("the message does not name the recovery file")
     server.unseal()
-    doc, _ = rot.read()
+    doc, doc_version = rot.read()
     problems += intact(rot, doc) + nothing_lost(rot, doc)
     _record(matrix, request, "vault-sealed-mid-rotation",
             "Vault sealed after IMS rotated the refresh token, before the write-back (IMS delayed 2 s)",
@@ -203,7 +203,7 @@ def test_sealed_during_rotation_then_recovered(emu, private_openbao, tmp_path, r
     again = rot.run("next run after unsealing")
     outcome = _outcome(again)
     problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
-    doc, _ = rot.read()
+    doc, doc_version = rot.read()
     problems += intact(rot, doc) + nothing_lost(rot, doc)
     if rot.recovery_files():
         problems.append("the recovery file is still there after the token was stored")
@@ -237,7 +237,7 @@ def test_stopped_during_rotation_then_recovered(emu, private_openbao, tmp_path, 
     again = rot.run("next run against the restored Vault")
     outcome = _outcome(again)
     problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
-    doc, _ = rot.read()
+    doc, doc_version = rot.read()
     problems += intact(rot, doc) + nothing_lost(rot, doc)
     if rot.recovery_files():
         problems.append("the recovery file is still there after the token was stored")
