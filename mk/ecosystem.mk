@@ -29,3 +29,6 @@ changelog-lint: $(VENV_STAMP)
 changelog: $(VENV_STAMP)
 	$(ANTSIBULL_CHANGELOG) release --version $(GALAXY_VERSION) --update-existing --reload-plugins
 	rm -f changelogs/.plugin-cache.yaml
+
+# `make test` runs ansible-test sanity, ansible-lint and the changelog fragment check first.
+TEST_EXTRA += sanity lint changelog-lint
