@@ -217,7 +217,7 @@ class TokenManager:
                 document, version = self._read_or_empty(path)
                 base.update({k: v for k, v in document.items() if k not in base})
         else:
-            self._save_recovery(path, issued, replaced=cred.refresh_token,
+            self._save_recovery(path, issued, replaced=document.get("refresh_token"),
                                 reason=VaultConflictError("concurrent writers kept changing it"))
         cred = Credential.from_document(new_doc, where, require_grant=False)
         return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
@@ -245,11 +245,11 @@ class TokenManager:
                 continue
             new_doc = self._merged(document, issued, now)
             try:
-                self._write(path, new_doc, version, issued, replaced=cred.refresh_token)
+                self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
             except VaultConflictError:
                 current, current_version = self._read(path, fresh=True)
                 current_cred = Credential.from_document(current, where, request.overrides())
-                if cred.grant_type == "refresh_token" and current_cred.refresh_token != cred.refresh_token:
+                if cred.grant_type == "refresh_token" and current.get("refresh_token") != document.get("refresh_token"):
                     # Someone else stored another refresh token meanwhile: theirs stays the document's.
                     if self._usable(current_cred, request, rejected, honour_force=False):
                         return self._cached(current_cred, source="concurrent_refresh")
@@ -258,9 +258,9 @@ class TokenManager:
                 document, version = current, current_version
                 try:
                     new_doc = self._merged(document, issued, now)
-                    self._write(path, new_doc, version, issued, replaced=cred.refresh_token)
+                    self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
                 except VaultConflictError:
-                    self._save_recovery(path, issued, cred.refresh_token,
+                    self._save_recovery(path, issued, document.get("refresh_token"),
                                         VaultConflictError("concurrent writers kept changing it"))
             self._drop_recovery(path)
             cred = Credential.from_document(new_doc, where, request.overrides())
@@ -293,7 +293,11 @@ class TokenManager:
         return new_doc
 
     def _write(self, path, document, version, issued, replaced=None):
-        """CAS write with retries while Vault is unavailable; the rotated token is never dropped."""
+        """CAS write with retries while Vault is unavailable; the rotated token is never dropped.
+
+        ``replaced`` is the refresh token Vault holds now: a recovery file names it, so the next run
+        knows the file is newer than Vault (the token used may itself have come from such a file).
+        """
         attempt = 0
         while True:
             try:

@@ -426,6 +426,35 @@ def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_t
     assert not os.path.exists(target)
 
 
+def test_recovered_token_that_again_cannot_be_stored_stays_recoverable(store, clock, ims, tmp_path):
+    # Vault refuses two rotations in a row: the second recovery file must still name the token Vault
+    # holds (the spent rt-old), not the recovered one it used, or the third run would ignore it.
+    store.put(PATH, document(clock, ttl=-5))
+    down = VaultUnavailableError("Vault at https://vault.test:8200 is sealed.")
+    store.write_errors = [down] * tm.WRITE_ATTEMPTS
+    ims.issue(access="at-1", refresh="rt-first")
+    with pytest.raises(VaultError):
+        manager(store, clock, tmp_path).token(request())
+
+    tm.reset_process_caches()
+    store.write_errors = [down] * tm.WRITE_ATTEMPTS
+    ims.issue(access="at-2", refresh="rt-second")
+    mgr = manager(store, clock, tmp_path)
+    with pytest.raises(VaultError):
+        mgr.token(request())
+    assert ims.calls[1]["form"]["refresh_token"] == "rt-first"
+    record = json.loads(open(mgr.recovery_file(PATH)).read())
+    assert record["refresh_token"] == "rt-second"
+    assert record["replaces_sha256"] == tm._fingerprint("rt-old")
+
+    tm.reset_process_caches()
+    ims.issue(access="at-3", refresh="rt-third")
+    result = manager(store, clock, tmp_path).token(request())
+    assert ims.calls[2]["form"]["refresh_token"] == "rt-second"
+    assert result.access_token == "at-3" and store.current(PATH)[0]["refresh_token"] == "rt-third"
+    assert not os.path.exists(mgr.recovery_file(PATH))
+
+
 def test_recovery_file_for_another_refresh_token_is_ignored(store, clock, ims, tmp_path):
     store.put(PATH, document(clock, ttl=-5, refresh="rt-newer"))
     mgr = manager(store, clock, tmp_path)
