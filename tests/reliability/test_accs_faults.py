@@ -22,6 +22,7 @@ ORG_TENANT = "relaccsorg"
 SCOPES = ["openid", "commerce.accs"]
 SECRET = "rel-accs-secret-" + secrets.token_hex(10)
 CONFIGS = "/V1/store/storeConfigs"
+FAULT_DELAY = 3  # seconds a slow answer takes; the cases time out after 1 s
 
 
 def rest(path=CONFIGS, vault_path="rel/accs/cc", **extra):
@@ -152,16 +153,16 @@ def _cases():
             "(result_accs_huge_body.json | default([], true) | length)} }}")}}]))
     add("accs-slow", "ACCS takes 3 s to answer (timeout: 1, retries: 0)",
         "fails after 1 s with one sentence: ACCS did not answer within 1 s",
-        rest(timeout=1), fails("ACCS", "1 s"), faults=[{"match": "accs.storeConfigs", "delay": 3}])
+        rest(timeout=1), fails("ACCS", "1 s"), faults=[{"match": "accs.storeConfigs", "delay": FAULT_DELAY}])
     add("accs-slow-read-retried", "ACCS takes 3 s once (timeout: 1, retries: 1), a GET",
         "a read is safe to resend: retries and succeeds",
-        rest(timeout=1, retries=1), succeeds(status_200), faults=[{"match": "accs.storeConfigs", "delay": 3}])
+        rest(timeout=1, retries=1), succeeds(status_200), faults=[{"match": "accs.storeConfigs", "delay": FAULT_DELAY}])
     add("accs-slow-write-not-resent", "ACCS takes 3 s to answer a POST (timeout: 1, retries: 2)",
         "fails with one sentence and does NOT resend the write (it may have been applied)",
         rest(path="/V1/products", method="POST", timeout=1, retries=2,
              body={"product": {"sku": "rel-slow-sku", "name": "Slow", "price": 1}}),
         fails("ACCS", "1 s", extra=requests_to("products", "POST", 1)),
-        faults=[{"match": "accs.products", "delay": 3}])
+        faults=[{"match": "accs.products", "delay": FAULT_DELAY}])
     add("accs-connection-refused", "base_url points at a closed loopback port",
         "fails with one sentence: cannot connect to ACCS; check the URL",
         rest(base_url="https://127.0.0.1:%d/%s" % (closed_port(), TENANT), retries=1), fails("ACCS", "connect"))
@@ -205,7 +206,9 @@ def accs_run(emulator, openbao, rel_runner_factory, secret_registry):
     extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "emu_unknown_ca_url": emulator.unknown_ca_url,
              "rel_static_token": static, "rel_expired_token": expired, **fault_vars(CASES)}
     run = runner.run(plays, "ACCS faults", extra_vars=extra)
-    time.sleep(0.5)  # let the delayed answers finish before reading the request log
+    # The emulator logs a request when it answers: a delayed one (3 s) the client gave up on after its
+    # 1 s timeout may still be in flight when the playbook ends.
+    time.sleep(FAULT_DELAY + 0.5)
     context = {"ims": emulator.requests(key="ims.token"), "accs": emulator.requests()}
     return run, context
 

@@ -7,6 +7,7 @@ Vault) whose IMS answer the emulator replaces with the fault; faults are queued 
 from __future__ import annotations
 
 import secrets
+import time
 
 import pytest
 
@@ -21,6 +22,7 @@ CLIENT_SECRET = "rel-ims-secret-" + secrets.token_hex(12)
 FAKE_TOKEN = "rel-fake-access-" + secrets.token_hex(16)      # a token IMS "issued" in a malformed answer
 NUMERIC_TOKEN = "rel-numeric-" + secrets.token_hex(12)       # one issued with expires_in "86399"
 WRONG_SECRET = "rel-wrong-secret-" + secrets.token_hex(10)
+FAULT_DELAY = 3  # seconds a slow answer takes; the cases time out after 1 s
 
 
 def cc(client, **extra):
@@ -176,7 +178,7 @@ def _cases(emu_url, closed):
         "fails after 1 s with one sentence: IMS did not answer within 1 s; never resends the grant",
         cc("rel-ims-timeout", timeout=1, retries=2),
         fails("IMS", "1 s", extra=saw(1)),
-        faults=[{"match": "ims.token", "delay": 3}])
+        faults=[{"match": "ims.token", "delay": FAULT_DELAY}])
     add("ims-connection-refused",
         "ims_url points at a closed loopback port (retries: 1)",
         "fails with one sentence: cannot connect to IMS, check the URL and that it is up",
@@ -314,6 +316,9 @@ def ims_run(emulator, openbao, rel_runner_factory, secret_registry):
              "emu_unknown_ca_url": emulator.unknown_ca_url, "used_refresh_token": used,
              "rel_client_secret": CLIENT_SECRET, "rel_wrong_secret": WRONG_SECRET, **fault_vars(CASES)}
     run = runner.run(plays, "IMS faults", extra_vars=extra)
+    # The emulator logs a request when it answers: the delayed one (3 s) the client gave up on after
+    # its 1 s timeout may still be in flight when the playbook ends.
+    time.sleep(FAULT_DELAY + 0.5)
     context = {"requests": emulator.requests(key="ims.token"), "faults_left": emulator.faults()}
     return run, context
 
