@@ -14,8 +14,8 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.adobe_commerce.accs.plugins.action.accs_report import write_file
 from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -74,7 +74,7 @@ class ActionModule(ActionBase):
             return result
         try:
             os.makedirs(os.path.dirname(dest), exist_ok=True)
-            write_file(dest, text)
+            atomic_write(dest, text)
         except OSError as exc:
             result.update(failed=True, changed=False, summary=lines, msg=(
                 "Cannot write the fleet report %s (%s): set accs_fleet_report_path to a writable location."

@@ -12,11 +12,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import tempfile
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
 
 SPEC = dict(
     kind=dict(type="str", required=True, choices=["store-config", "access-check"]),
@@ -25,23 +25,6 @@ SPEC = dict(
     result=dict(type="dict", required=True),
     base_url=dict(type="str"),
 )
-
-
-def write_file(path, text):
-    """Atomic write (temporary file + rename), mode 0644."""
-    directory = os.path.dirname(path)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".accs-report-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 class ActionModule(ActionBase):
@@ -76,7 +59,7 @@ class ActionModule(ActionBase):
         try:
             os.makedirs(directory, exist_ok=True)
             for key, path in paths.items():
-                write_file(path, texts[key])
+                atomic_write(path, texts[key])
         except OSError as exc:
             result.pop("diff", None)
             variable = "accs_audit_report_dir" if kind == "store-config" else "accs_access_check_report_dir"

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import (
@@ -33,6 +32,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
 
 DEFAULT_MIN_TTL = 600
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
@@ -340,11 +340,7 @@ class TokenManager:
         }
         try:
             os.makedirs(self.recovery_dir, mode=0o700, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.recovery_dir, prefix=".recovery-")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(record, stream)
-            os.chmod(temp, 0o600)
-            os.replace(temp, target)
+            atomic_write(target, json.dumps(record), mode=0o600)
         except OSError as exc:
             raise VaultError(
                 "IMS issued a new refresh token for %s, storing it in Vault failed (%s) and so did saving it to %s "
