@@ -15,6 +15,7 @@ import math
 import random
 import re
 import time
+import warnings as python_warnings
 from urllib.parse import urlsplit
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
@@ -38,6 +39,18 @@ USER_AGENT = "adobe_commerce.accs/0.1.0"
 # One session per process and TLS setting: a task's loop items and the token
 # calls made for them share connections.
 _SESSIONS = {}
+
+
+def silence_unverified_tls_warnings():
+    """Drop urllib3's InsecureRequestWarning, which it prints on stderr for every request.
+
+    Callers turning verification off add one Ansible warning instead, which says what to do.
+    """
+    try:
+        from urllib3.exceptions import InsecureRequestWarning
+    except ImportError:  # pragma: no cover - urllib3 comes with requests
+        return
+    python_warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 
 def is_loopback(host):
@@ -144,9 +157,11 @@ class HttpClient:
             self.verify = ca_path
         else:
             self.verify = bool(validate_certs)
-        if self.verify is False and warnings is not None:
-            warnings.append("TLS certificate verification is off (validate_certs: false): anyone on the network path "
-                            "can read the tokens; turn it back on and set ca_path instead.")
+        if self.verify is False:
+            silence_unverified_tls_warnings()
+            if warnings is not None:
+                warnings.append("TLS certificate verification is off (validate_certs: false): anyone on the network "
+                                "path can read the tokens; turn it back on and set ca_path instead.")
         key = str(self.verify)
         session = _SESSIONS.get(key)
         if session is None:

@@ -19,7 +19,10 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import check_url
+from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import (
+    check_url,
+    silence_unverified_tls_warnings,
+)
 
 try:
     import hvac
@@ -113,6 +116,8 @@ class VaultStore:
             return client
         s = self.settings
         verify = s.ca_cert if s.ca_cert else bool(s.validate_certs)
+        if verify is False:
+            silence_unverified_tls_warnings()
         client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout)
         try:
             if s.auth_method == "token":

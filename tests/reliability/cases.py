@@ -184,6 +184,16 @@ def warns(text):
     return check
 
 
+def output_lacks(text):
+    """No line of the run's stdout or stderr holds ``text``."""
+
+    def check(obs):
+        found = [line for line in (obs.run.stdout + obs.run.stderr).splitlines() if text in line]
+        return ["the run's output holds %r" % text] if found else []
+
+    return check
+
+
 def run_case(case: Case, run, matrix, request, context=None):
     """Check one case against a finished run and record it in the matrix."""
     result = run.result(task_name(case.id))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.reliability.cases import Case, fails, fault_vars, params, play, run_case, succeeds, warns
+from tests.reliability.cases import Case, fails, fault_vars, output_lacks, params, play, run_case, succeeds, warns
 from tests.reliability.harness import closed_port
 
 CAT = "IMS faults"
@@ -214,11 +214,12 @@ def _tls_cases(emu):
     C[-1].ims_requests = 0
     add("ims-tls-off-warns",
         "validate_certs: false (no ca_path)",
-        "works, and warns that verification is off and to set ca_path instead",
+        "works, and warns that verification is off and to set ca_path instead; urllib3's per-request "
+        "InsecureRequestWarning stays off stderr",
         {"adobe_commerce.accs.ims_token": {"grant_type": "client_credentials", "client_id": "rel-tls-off",
                                            "client_secret": "{{ rel_client_secret }}", "scopes": SCOPES,
                                            "ims_url": emu.url, "ca_path": None, "validate_certs": False}},
-        succeeds(both(has_token, warns("verification is off"))))
+        succeeds(both(has_token, warns("verification is off"), output_lacks("InsecureRequestWarning"))))
     C[-1].ims_requests = 1
     return C
 
