@@ -60,6 +60,7 @@ from tests.support.ansible_runner import (  # noqa: E402
     REPO_ROOT,
     build_and_install_collection,
     hermetic_env,
+    installed_playbook,
     venv_tool,
 )
 
@@ -119,50 +120,20 @@ audit "file" "bench" {{
 }}
 """
 
-WRAPPER = """\
-#!/bin/sh
-# written by tests/bench/run_bench.py: `bao server` with the audit device configuration added
-if [ "$1" = "server" ]; then exec "{bao}" "$@" "-config={config}"; fi
-exec "{bao}" "$@"
-"""
 
-
-def audited_bao(workdir: Path) -> tuple[Path, Path]:
-    """A ``bao`` wrapper whose ``server`` also loads a file audit device; returns (wrapper, audit log)."""
-    from tests.support.openbao import find_bao
+@contextlib.contextmanager
+def audited_openbao(workdir: Path):
+    """``running_openbao`` with a file audit device; yields (server, audit log path)."""
+    from tests.support.openbao import running_openbao
 
     workdir.mkdir(parents=True, exist_ok=True)
     audit_log = workdir / "vault-audit.log"
     config = workdir / "audit.hcl"
     config.write_text(AUDIT_HCL.format(path=audit_log), encoding="utf-8")
-    wrapper = workdir / "bao-with-audit"
-    wrapper.write_text(WRAPPER.format(bao=find_bao(), config=config), encoding="utf-8")
-    wrapper.chmod(0o755)
-    return wrapper, audit_log
-
-
-@contextlib.contextmanager
-def audited_openbao(workdir: Path):
-    """``running_openbao`` with the audit device; yields (server, audit log path)."""
-    from tests.support.openbao import running_openbao
-
-    wrapper, audit_log = audited_bao(workdir)
-    saved = os.environ.get("BAO_BINARY")
-    os.environ["BAO_BINARY"] = str(wrapper)  # find_bao() looks here first
-    try:
-        with running_openbao(workdir / "openbao") as server:
-            if saved is None:
-                os.environ.pop("BAO_BINARY", None)
-            else:
-                os.environ["BAO_BINARY"] = saved
-            if not audit_log.exists():
-                raise BenchError("OpenBao started without the audit log: the -config audit block was not loaded")
-            yield server, audit_log
-    finally:
-        if saved is None:
-            os.environ.pop("BAO_BINARY", None)
-        else:
-            os.environ["BAO_BINARY"] = saved
+    with running_openbao(workdir / "openbao", config_files=(config,)) as server:
+        if not audit_log.exists():
+            raise BenchError("OpenBao started without the audit log: the -config audit block was not loaded")
+        yield server, audit_log
 
 
 def audit_offset(audit_log: Path) -> int:
@@ -434,8 +405,7 @@ class Runner:
         if side == "collection":
             # the playbook as installed from the tarball, like the roles and plugins it uses: the
             # working tree may change while a long benchmark runs
-            installed = (self.collections_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks"
-                         / case.collection_playbook.name)
+            installed = installed_playbook(self.collections_path, case.collection_playbook.name)
             if not installed.is_file():
                 raise BenchError(f"the installed collection has no playbooks/{case.collection_playbook.name}: "
                                  f"the collection side of {case.name} cannot run")

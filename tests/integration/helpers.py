@@ -213,6 +213,20 @@ def seed_credential(
 
 
 # --------------------------------------------------------------------------- emulator records
+def role_host(emulator, cred, **extra) -> dict:
+    """Inventory variables of one environment for the roles and playbooks (the inventory convention)."""
+    values = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "accs_base_url": cred.base_url,
+        "accs_vault_path": cred.vault_path,
+        "accs_ims_url": emulator.ims_url,
+        "accs_ca_path": emulator.ca_path,
+    }
+    values.update(extra)
+    return values
+
+
 def ims_token_requests(emulator, client_id: str, grant: str | None = None) -> list[dict]:
     """The emulator's records of token requests by ``client_id`` (optionally one grant), in order."""
     key = "ims.token.%s" % grant if grant else "ims.token"

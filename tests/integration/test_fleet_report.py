@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import seed_credential, unique
-from tests.integration.test_roles_audit import DRIFTED_EXPECTED, drifted_tenant, host, installed_playbook
-from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
+from tests.integration.helpers import role_host as host, seed_credential, unique
+from tests.integration.test_roles_audit import DRIFTED_EXPECTED, drifted_tenant
+from tests.support.ansible_runner import REPO_ROOT, installed_playbook, run_ansible_playbook
 
 KEPT = REPO_ROOT / "build" / "test-output" / "test_fleet_report"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")

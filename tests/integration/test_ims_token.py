@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import uuid
 
@@ -41,12 +40,7 @@ from tests.integration.helpers import (
     unique,
     vault_secrets,
 )
-
-
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.openbao import free_port as _closed_port  # a loopback port nothing listens on
 
 
 def _hostport(url: str) -> str:

@@ -17,7 +17,6 @@ The tests check the fact, the failure sentence, the summary, the JUnit reports a
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 
@@ -28,11 +27,13 @@ from tests.integration.helpers import (
     ims_token_requests,
     iso_in,
     parse_iso,
+    role_host as host,
     seed_credential,
     unique,
     write_doc,
 )
 from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
+from tests.support.openbao import free_port as closed_port  # a loopback port nothing listens on
 
 junitparser = pytest.importorskip("junitparser")
 
@@ -60,25 +61,6 @@ MESSAGES = {
               r"policy 'read' on 'secret/data/%s', or use a token that has it\." % (PATH_RE, VAULT_RE, PATH_RE),
     "imsdown": r"IMS answered HTTP 503 .*: IMS or a gateway in front of it is failing; retry later.*\.",
 }
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def host(emulator, cred, **extra) -> dict:
-    values = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "accs_base_url": cred.base_url,
-        "accs_vault_path": cred.vault_path,
-        "accs_ims_url": emulator.ims_url,
-        "accs_ca_path": emulator.ca_path,
-    }
-    values.update(extra)
-    return values
 
 
 def inventory(hosts: dict) -> dict:

@@ -23,8 +23,15 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import data as tenant_data
-from tests.integration.helpers import accs_requests, ims_token_requests, read_doc, seed_credential, unique
-from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
+from tests.integration.helpers import (
+    accs_requests,
+    ims_token_requests,
+    read_doc,
+    role_host as host,
+    seed_credential,
+    unique,
+)
+from tests.support.ansible_runner import REPO_ROOT, installed_playbook, run_ansible_playbook
 
 junitparser = pytest.importorskip("junitparser")
 
@@ -66,23 +73,6 @@ def drifted_tenant() -> dict:
     views.append({"id": 3, "code": "de", "name": "German Store View", "website_id": 1, "store_group_id": 1,
                   "is_active": 1})
     return {"storeConfigs": configs, "storeViews": views}
-
-
-def installed_playbook(collection_path: Path, name: str) -> Path:
-    return collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks" / name
-
-
-def host(emulator, cred, **extra) -> dict:
-    values = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "accs_base_url": cred.base_url,
-        "accs_vault_path": cred.vault_path,
-        "accs_ims_url": emulator.ims_url,
-        "accs_ca_path": emulator.ca_path,
-    }
-    values.update(extra)
-    return values
 
 
 class Fleet:

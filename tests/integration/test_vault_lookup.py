@@ -8,7 +8,6 @@ text: Ansible quotes the playbook's source lines around a failing task.
 from __future__ import annotations
 
 import re
-import socket
 
 from tests.integration.helpers import (
     LOOKUP,
@@ -23,12 +22,7 @@ from tests.integration.helpers import (
     unique,
     vault_secrets,
 )
-
-
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.openbao import free_port as _closed_port  # a loopback port nothing listens on
 
 
 def _lookup(term: str, **kwargs) -> str:

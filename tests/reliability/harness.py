@@ -10,12 +10,12 @@ import json
 import os
 import shutil
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
+from tests.support.openbao import free_port as closed_port  # a loopback port nothing listens on
 from tests.support.secretscan import SecretRegistry, scan_tree
 
 HERE = Path(__file__).resolve().parent
@@ -191,12 +191,6 @@ MATRIX = MatrixRecorder()
 
 
 # --------------------------------------------------------------------------- runner
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 TRAP_PORT = closed_port()
 SCANNED_ROOTS: list[Path] = []

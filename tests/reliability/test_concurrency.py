@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.reliability.harness import sentence_problems
+from tests.support.ansible_runner import installed_playbook
 
 CAT = "Concurrency"
 SCOPES = ["openid", "offline_access", "commerce.accs"]
@@ -78,7 +79,7 @@ def test_twenty_forks_one_credential(emulator, openbao, rel_runner_factory, matr
 
 
 def _installed_playbook(collection_path, name):
-    path = collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks" / name
+    path = installed_playbook(collection_path, name)
     if not path.is_file():
         pytest.fail("playbooks/%s is not in the built collection" % name)
     return path

@@ -144,6 +144,25 @@ def _record(matrix, request, case, fault, expected, observed, problems):
     matrix.check(request, CAT, case, fault, expected, observed, problems)
 
 
+def _recovered(rot, run, version=None):
+    """The run after a fault: it succeeds, Vault holds the newest refresh token, which works, and the
+    recovery file is gone; ``version``: the document version expected.  Returns (observed, problems)."""
+    outcome = _outcome(run)
+    problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
+    doc, doc_version = rot.read()
+    problems += intact(rot, doc) + nothing_lost(rot, doc)
+    if rot.recovery_files():
+        problems.append("the recovery file is still there after the token was stored")
+    if not rot.emulator.check_refresh_token((doc or {}).get("refresh_token")):
+        problems.append("the refresh token in Vault does not work")
+    if version is not None and doc_version != version:
+        problems.append("the document was not written exactly once (version %s, expected %s)" % (doc_version, version))
+    if problems:
+        return "; ".join(problems), problems
+    return ("succeeded (refreshed=%s); the stored refresh token works, recovery file removed"
+            % outcome.get("refreshed")), problems
+
+
 def _failure(run, names):
     outcome = _outcome(run)
     problems = []
@@ -200,20 +219,11 @@ def test_sealed_during_rotation_then_recovered(emu, private_openbao, tmp_path, r
             "fails with one sentence naming the recovery file; the new refresh token is in that 0600 file",
             "failed: %s" % outcome.get("msg"), problems)
 
-    again = rot.run("next run after unsealing")
-    outcome = _outcome(again)
-    problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
-    doc, doc_version = rot.read()
-    problems += intact(rot, doc) + nothing_lost(rot, doc)
-    if rot.recovery_files():
-        problems.append("the recovery file is still there after the token was stored")
-    if not emu.check_refresh_token(doc.get("refresh_token")):
-        problems.append("the refresh token in Vault does not work")
+    observed, problems = _recovered(rot, rot.run("next run after unsealing"))
     _record(matrix, request, "vault-recovery-after-unseal",
             "the next run after the sealed write-back, Vault unsealed",
             "uses the token from the recovery file, stores the rotated one in Vault and removes the file",
-            "succeeded (refreshed=%s); the stored refresh token works, recovery file removed" % outcome.get("refreshed")
-            if not problems else "; ".join(problems), problems)
+            observed, problems)
 
 
 def test_stopped_during_rotation_then_recovered(emu, private_openbao, tmp_path, rel_runner_factory, matrix, request):
@@ -234,18 +244,11 @@ def test_stopped_during_rotation_then_recovered(emu, private_openbao, tmp_path, 
 
     server.start()  # a new, empty dev server at the same address: the document is restored from backup
     rot.seed()
-    again = rot.run("next run against the restored Vault")
-    outcome = _outcome(again)
-    problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
-    doc, doc_version = rot.read()
-    problems += intact(rot, doc) + nothing_lost(rot, doc)
-    if rot.recovery_files():
-        problems.append("the recovery file is still there after the token was stored")
+    observed, problems = _recovered(rot, rot.run("next run against the restored Vault"))
     _record(matrix, request, "vault-recovery-after-restart",
             "the next run after Vault came back with the document restored from backup (the used refresh token)",
             "takes the newer token from the recovery file (it replaces the stored one), stores the rotation",
-            "succeeded (refreshed=%s); the stored refresh token works, recovery file removed" % outcome.get("refreshed")
-            if not problems else "; ".join(problems), problems)
+            observed, problems)
 
 
 def test_read_but_not_write(emu, openbao, tmp_path, rel_runner_factory, matrix, request):
@@ -263,20 +266,12 @@ def test_read_but_not_write(emu, openbao, tmp_path, rel_runner_factory, matrix, 
             "fails with one sentence naming the recovery file; the newest refresh token is in that 0600 file",
             "failed: %s" % outcome.get("msg"), problems)
 
-    again = rot.run("next run with write access", env={"VAULT_TOKEN": openbao.root_token})
-    outcome = _outcome(again)
-    problems = [] if not outcome.get("failed") else ["the next run failed: %s" % outcome.get("msg")]
-    doc, version = rot.read()
-    problems += intact(rot, doc) + nothing_lost(rot, doc)
-    if rot.recovery_files():
-        problems.append("the recovery file is still there after the token was stored")
-    if version != 2:
-        problems.append("the document was not written exactly once")
+    observed, problems = _recovered(rot, rot.run("next run with write access", env={"VAULT_TOKEN": openbao.root_token}),
+                                    version=2)
     _record(matrix, request, "vault-recovery-with-write-access",
             "the next run, with a token that may write",
             "stores the recovered chain in Vault by itself and removes the recovery file",
-            "succeeded (refreshed=%s); the stored refresh token works, recovery file removed" % outcome.get("refreshed")
-            if not problems else "; ".join(problems), problems)
+            observed, problems)
 
 
 def test_cas_conflict_unrelated_change(emu, openbao, tmp_path, rel_runner_factory, matrix, request):

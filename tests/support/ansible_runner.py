@@ -122,6 +122,12 @@ def build_and_install_collection(workdir: Path, repo_root: Path = REPO_ROOT, tim
     return collections
 
 
+def installed_playbook(collections_path: Path, name: str) -> Path:
+    """``playbooks/<name>`` of the collection as installed from its tarball (it may not exist)."""
+    return (Path(collections_path) / "ansible_collections" / COLLECTION_NAMESPACE / COLLECTION_NAME
+            / "playbooks" / name)
+
+
 def collection_tarball(collections_workdir: Path) -> Path:
     """The tarball made by :func:`build_and_install_collection` in ``collections_workdir``."""
     return next(Path(collections_workdir, "dist").glob(f"{COLLECTION_NAMESPACE}-{COLLECTION_NAME}-*.tar.gz"))

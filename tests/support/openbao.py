@@ -121,10 +121,14 @@ def _http_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
 class OpenBao:
     """Handle on one dev server process.  Built by :func:`running_openbao`."""
 
-    def __init__(self, workdir: Path, port: int | None, bao_path: str | None = None):
+    def __init__(self, workdir: Path, port: int | None, bao_path: str | None = None,
+                 config_files: tuple[Path, ...] = ()):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.bao_path = bao_path or find_bao()
+        # extra HCL given to `bao server -config=...` next to the dev flags (e.g. an audit device,
+        # which OpenBao only accepts declaratively)
+        self.config_files = tuple(Path(path) for path in config_files)
         self.root_token = "devroot" + _secrets.token_hex(20)
         self._fixed_port = port
         self.port: int | None = None
@@ -177,6 +181,7 @@ class OpenBao:
             f"-dev-root-token-id={self.root_token}",
             f"-dev-listen-address=127.0.0.1:{port}",
             "-dev-no-store-token",
+            *(f"-config={path}" for path in self.config_files),
         ]
         self._log_handle = open(self.log_path, "ab")  # noqa: SIM115 - closed in _kill
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -340,9 +345,10 @@ class OpenBao:
 
 
 @contextlib.contextmanager
-def running_openbao(workdir, port: int | None = None, timeout: float = START_TIMEOUT) -> Iterator[OpenBao]:
-    """Start a dev server under ``workdir``; kill it when the block ends."""
-    server = OpenBao(Path(workdir), port)
+def running_openbao(workdir, port: int | None = None, timeout: float = START_TIMEOUT,
+                    config_files: tuple[Path, ...] = ()) -> Iterator[OpenBao]:
+    """Start a dev server under ``workdir`` (with extra ``-config`` HCL files); kill it when the block ends."""
+    server = OpenBao(Path(workdir), port, config_files=config_files)
     try:
         server.start(timeout=timeout)
         yield server
