@@ -4,7 +4,7 @@
 #   make test         the whole suite (TEST_EXTRA prerequisites, then unit + integration tests)
 #   make unit | integration
 #   make env          OpenBao + emulator for playing by hand; Ctrl-C stops them
-#   make clean        build output;  make distclean  also the virtualenv
+#   make clean        build output;  make distclean  also the virtualenvs
 #
 # Extra pytest arguments: make test PYTEST_ARGS='-x -k vault'
 
@@ -24,7 +24,9 @@ PYTEST      := $(VENV_PYTHON) -m pytest
 
 # Extra prerequisites of `make test`: sanity and lint targets are added here
 # (e.g. TEST_EXTRA += sanity lint, with their rules below or in an included file).
+# TEST_LATER: targets `make test` runs after its own pytest run (the older ansible-core releases).
 TEST_EXTRA ?=
+TEST_LATER ?=
 -include $(wildcard mk/*.mk)
 
 .PHONY: venv test unit integration demo env clean distclean help
@@ -32,11 +34,13 @@ TEST_EXTRA ?=
 help:
 	@sed -n '1,12p' Makefile
 
+# $(call make-venv,DIR): a fresh virtualenv in DIR, with python3.11 when there is one
+make-venv = echo ">> creating $(1)"; rm -rf $(1); \
+	if command -v python3.11 >/dev/null 2>&1 && python3.11 -m venv $(1); then :; \
+	else rm -rf $(1); python3 -m venv $(1); fi
+
 $(VENV_PYTHON):
-	@echo ">> creating $(VENV)"
-	@rm -rf $(VENV)
-	@if command -v python3.11 >/dev/null 2>&1 && python3.11 -m venv $(VENV); then :; \
-	else rm -rf $(VENV); python3 -m venv $(VENV); fi
+	@$(call make-venv,$(VENV))
 
 $(VENV_STAMP): $(REQUIREMENTS) | $(VENV_PYTHON)
 	@echo ">> installing requirements-test.txt into $(VENV)"
@@ -48,6 +52,7 @@ venv: $(VENV_STAMP)
 # pytest exits non-zero on failures and with 5 when no test ran: both fail the target.
 test: $(VENV_STAMP) $(TEST_EXTRA)
 	$(PYTEST) tests/unit tests/integration $(PYTEST_ARGS)
+	$(foreach target,$(TEST_LATER),$(MAKE) --no-print-directory $(target) &&) true
 
 unit: $(VENV_STAMP)
 	$(PYTEST) tests/unit $(PYTEST_ARGS)
@@ -67,4 +72,4 @@ clean:
 	rm -f adobe_commerce-accs-*.tar.gz
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-core*
