@@ -1,7 +1,7 @@
 # adobe_commerce.accs: set-up and tests.  GNU make; needs only Python 3.11 (or python3) and git.
 #
 #   make demo         local OpenBao + IMS/ACCS emulator, seeded; runs the audit playbook
-#   make test         the whole suite (TEST_EXTRA prerequisites, then unit + integration tests)
+#   make test         the whole suite (TEST_EXTRA prerequisites, unit + integration tests, then TEST_LATER)
 #   make unit | integration
 #   make env          OpenBao + emulator for playing by hand; Ctrl-C stops them
 #   make clean        build output;  make distclean  also the virtualenvs
