@@ -7,7 +7,7 @@
 #   make compat-2.17                           one release
 #   make compat COMPAT_PYTEST_ARGS='-x -k vault'
 #
-# Not yet part of `make test`: add `TEST_LATER += compat` once a whole run has passed on both releases.
+# `make test` runs it after its own pytest run (TEST_LATER).
 
 COMPAT_CORE ?= 2.17 2.18
 COMPAT_TESTS ?= tests/unit tests/integration tests/reliability
@@ -29,3 +29,4 @@ compat-%: .venv-core%/.requirements-installed
 	@.venv-core$*/bin/python -m pip install $(PIP_FLAGS) -r requirements-test.txt "ansible-core==$*.*"
 	@touch $@
 
+TEST_LATER += compat
