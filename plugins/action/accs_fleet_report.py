@@ -6,16 +6,14 @@
 Runs inside the controller's worker. Documentation: plugins/modules/accs_fleet_report.py.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),

@@ -3,20 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write an environment's audit or access-check reports on the controller, in-process.
 
-No module runs: the files are rendered by module_utils/audit.py and written here, so a
+No module runs: the files are rendered by plugin_utils/_reports.py and written here, so a
 report per environment costs no Python start-up. Documentation: plugins/modules/accs_report.py.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 
 SPEC = dict(
     kind=dict(type="str", required=True, choices=["store-config", "access-check"]),

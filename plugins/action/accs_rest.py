@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_accs_rest
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import ACCS_REST_RULES, ACCS_REST_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils.engine_action import EngineAction
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_accs_rest
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_REST_RULES, ACCS_REST_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):

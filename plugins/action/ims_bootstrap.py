@@ -14,7 +14,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.bootstrap import (
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap import (
     BOOTSTRAP_RULES,
     BOOTSTRAP_SPEC,
     Authorization,
@@ -25,15 +25,15 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.bootstrap impo
     new_state,
     redirect_uri_for,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import parse_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_ims_token
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError, VaultPathError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.vault import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import parse_time
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, VaultPathError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
     VaultSettings,
     VaultStore,
     normalize_path,
 )
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils.engine_action import EngineAction
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 display = Display()
 

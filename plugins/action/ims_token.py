@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_ims_token
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils.engine_action import EngineAction
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):

@@ -7,20 +7,18 @@ store_config_drift: compare ACCS store answers with expected values and built-in
 accs_report_paths: where accs_report writes an environment's reports.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.audit import (
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import (
     AuditInputError,
     compute_drift,
     error_result,
-    report_paths,
 )
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._reports import report_paths
 
 
 def store_config_drift(answers, expected=None, rules=None, report_dir=None, name=None, error=None):

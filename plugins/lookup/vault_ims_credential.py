@@ -57,8 +57,8 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.vault import VaultSettings, VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore, normalize_path
 
 # Documents read by this process, per Vault identity, mount and path.
 _CACHE = {}

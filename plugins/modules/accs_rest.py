@@ -172,8 +172,8 @@ token_expires_at:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_accs_rest, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import ACCS_REST_RULES, ACCS_REST_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_accs_rest, run_in_module
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_REST_RULES, ACCS_REST_SPEC
 
 
 def main():

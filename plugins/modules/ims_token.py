@@ -140,8 +140,8 @@ vault_path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import run_ims_token, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token, run_in_module
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
 
 
 def main():

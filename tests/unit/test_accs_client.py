@@ -11,20 +11,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.accs import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import (
     AccsClient,
     TokenSource,
     commerce_message,
     flatten_query,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsApiError,
     ConfigError,
     TransportError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import HttpClient, RetryPolicy
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import ImsClient
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.token_manager import TokenManager, TokenRequest
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient, RetryPolicy
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import TokenManager, TokenRequest
 
 BASE = "https://na1.api.test/tenant-1"
 IMS = "https://ims.test"

@@ -1,4 +1,4 @@
-"""module_utils/audit.py: drift computation and report rendering (pure functions)."""
+"""plugin_utils/_drift.py and _reports.py: drift computation and report rendering (pure functions)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import audit
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _drift, _reports
 from ansible_collections.adobe_commerce.accs.plugins.filter.store_config import FilterModule
 from tests.emulator import data as tenant_data
 
@@ -37,7 +37,7 @@ def config(store, **changes):
 
 # --------------------------------------------------------------------------- drift
 def test_clean_tenant_passes_every_rule():
-    result = audit.compute_drift(answers())
+    result = _drift.compute_drift(answers())
     assert result["passed"] is True and result["drift"] == []
     assert result["stores"] == 2
     assert result["rules"] == {
@@ -55,7 +55,7 @@ def test_each_rule_finds_its_drift_in_documented_order():
                                                   "is_active": 0}]
     data = answers(storeConfigs=[config("default", secure_base_media_url="HTTP://cdn.example.com/"),
                                  config("fr", website_id=9)], storeViews=views)
-    result = audit.compute_drift(data, expected={"fr": {"locale": "fr_CA", "weight_unit": "lbs"}, "it": {"x": 1}})
+    result = _drift.compute_drift(data, expected={"fr": {"locale": "fr_CA", "weight_unit": "lbs"}, "it": {"x": 1}})
     assert result["drift"] == [
         {"store": "de", "field": "store_config", "expected": "present", "actual": "missing",
          "rule": "store_view_has_config"},
@@ -74,7 +74,7 @@ def test_each_rule_finds_its_drift_in_documented_order():
 
 
 def test_non_string_or_missing_secure_url_is_drift_with_a_described_expectation():
-    result = audit.compute_drift(answers(storeConfigs=[config("default", secure_base_url=None)]),
+    result = _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url=None)]),
                                  rules={"store_view_has_config": False})
     assert result["drift"] == [{"store": "default", "field": "secure_base_url", "expected": "an https:// URL",
                                 "actual": None, "rule": "secure_urls_https"}]
@@ -82,43 +82,43 @@ def test_non_string_or_missing_secure_url_is_drift_with_a_described_expectation(
 
 def test_rules_can_be_turned_off_one_by_one():
     data = answers(storeConfigs=[config("default", secure_base_url="http://x/", website_id=5)])
-    everything = audit.compute_drift(data)
+    everything = _drift.compute_drift(data)
     assert {d["rule"] for d in everything["drift"]} == {"secure_urls_https", "store_view_has_config",
                                                         "config_website_known"}
-    quiet = audit.compute_drift(data, rules={"secure_urls_https": False, "store_view_has_config": "false",
+    quiet = _drift.compute_drift(data, rules={"secure_urls_https": False, "store_view_has_config": "false",
                                              "config_website_known": False})
     assert quiet["passed"] is True and quiet["checks"] == []
     assert all(not r["enabled"] for r in quiet["rules"].values())
-    only_https_off = audit.compute_drift(data, rules={"secure_urls_https": False})
+    only_https_off = _drift.compute_drift(data, rules={"secure_urls_https": False})
     assert {d["rule"] for d in only_https_off["drift"]} == {"store_view_has_config", "config_website_known"}
 
 
 def test_expected_values_match_exactly():
     data = answers()
-    result = audit.compute_drift(data, expected={"default": {"website_id": "1", "locale": "en_US",
+    result = _drift.compute_drift(data, expected={"default": {"website_id": "1", "locale": "en_US",
                                                              "extension_attributes": {},
                                                              "is_default": True}})
     assert [(d["field"], d["expected"], d["actual"]) for d in result["drift"]] == [
         ("is_default", True, None), ("website_id", "1", 1)]
-    assert not audit.compute_drift(answers(storeConfigs=[config("default", flag=1), config("fr")]),
+    assert not _drift.compute_drift(answers(storeConfigs=[config("default", flag=1), config("fr")]),
                                    expected={"default": {"flag": True}})["passed"]
-    assert audit.compute_drift(data, expected={"default": {"website_id": 1}})["passed"]
+    assert _drift.compute_drift(data, expected={"default": {"website_id": 1}})["passed"]
 
 
 def test_admin_rows_are_not_store_views_without_config():
     views = list(tenant_data.default_store_views())
     assert any(v["code"] == "admin" for v in views)
-    assert audit.compute_drift(answers(storeViews=views))["passed"]
+    assert _drift.compute_drift(answers(storeViews=views))["passed"]
 
 
 def test_loop_results_are_accepted_as_registered():
     data = answers()
     results = [{"item": name, "json": value, "changed": False} for name, value in data.items()]
-    direct = audit.compute_drift(data)
-    assert audit.compute_drift(results) == direct
-    assert audit.compute_drift({"results": results, "changed": False}) == direct
+    direct = _drift.compute_drift(data)
+    assert _drift.compute_drift(results) == direct
+    assert _drift.compute_drift({"results": results, "changed": False}) == direct
     paths = [{"item": {"path": "/V1/store/" + name}, "json": value} for name, value in data.items()]
-    assert audit.compute_drift(paths) == direct
+    assert _drift.compute_drift(paths) == direct
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -128,19 +128,19 @@ def test_loop_results_are_accepted_as_registered():
     ([{"item": "storeConfigs"}], "needs 'item' and 'json'"),
 ])
 def test_unusable_answers_are_refused_with_a_sentence(bad, message):
-    with pytest.raises(audit.AuditInputError, match=re.escape(message)):
-        audit.compute_drift(bad)
+    with pytest.raises(_drift.AuditInputError, match=re.escape(message)):
+        _drift.compute_drift(bad)
 
 
 def test_bad_rules_and_expectations_are_refused():
-    with pytest.raises(audit.AuditInputError, match="unknown rule 'https_only'"):
-        audit.compute_drift(answers(), rules={"https_only": True})
-    with pytest.raises(audit.AuditInputError, match="must be a dict"):
-        audit.compute_drift(answers(), expected={"default": "en_US"})
+    with pytest.raises(_drift.AuditInputError, match="unknown rule 'https_only'"):
+        _drift.compute_drift(answers(), rules={"https_only": True})
+    with pytest.raises(_drift.AuditInputError, match="must be a dict"):
+        _drift.compute_drift(answers(), expected={"default": "en_US"})
 
 
 def test_message_names_each_store_field_expected_and_actual():
-    result = audit.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/"),
+    result = _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/"),
                                                        config("fr", website_id=3)]),
                                  expected={"default": {"locale": "de_DE"}})
     message = result["message"]
@@ -173,14 +173,14 @@ def test_filter_plugin_wraps_errors_and_adds_report_paths(tmp_path):
 
 # --------------------------------------------------------------------------- reports
 def drifted():
-    return audit.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/|b"),
+    return _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/|b"),
                                                      config("fr")]),
                                expected={"fr": {"locale": "fr_BE"}, "es": {"locale": "es_ES"}})
 
 
 def test_json_report():
     result = drifted()
-    document = json.loads(audit.render_json("prod", result, "https://x/t", MOMENT))
+    document = json.loads(_reports.render_json("prod", result, "https://x/t", MOMENT))
     assert document == {"host": "prod", "base_url": "https://x/t", "generated_at": "2026-11-29T13:00:00Z",
                         "passed": False, "stores": 2, "drift": result["drift"], "rules": result["rules"],
                         "counts": result["counts"], "message": result["message"]}
@@ -189,7 +189,7 @@ def test_json_report():
 def test_junit_report_has_one_case_per_check_and_one_failure_per_drift(tmp_path):
     junitparser = pytest.importorskip("junitparser")
     result = drifted()
-    text = audit.render_junit_store_config("prod<&>", result, "https://x/t", MOMENT)
+    text = _reports.render_junit_store_config("prod<&>", result, "https://x/t", MOMENT)
     root = ET.fromstring(text.encode())
     suite = root.find("testsuite")
     assert int(suite.get("tests")) == len(result["checks"]) == len(suite.findall("testcase"))
@@ -203,29 +203,29 @@ def test_junit_report_has_one_case_per_check_and_one_failure_per_drift(tmp_path)
 
 
 def test_junit_report_of_an_unreadable_environment_is_one_error():
-    text = audit.render_junit_store_config("prod", audit.error_result("Vault is down: start it."), None, MOMENT)
+    text = _reports.render_junit_store_config("prod", _drift.error_result("Vault is down: start it."), None, MOMENT)
     suite = ET.fromstring(text.encode()).find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "0", "1")
     assert suite.find("testcase/error").get("message") == "Vault is down: start it."
 
 
 def test_junit_report_lists_rules_turned_off_as_skipped():
-    result = audit.compute_drift(answers(), rules={"config_website_known": False})
-    suite = ET.fromstring(audit.render_junit_store_config("p", result, None, MOMENT).encode()).find("testsuite")
+    result = _drift.compute_drift(answers(), rules={"config_website_known": False})
+    suite = ET.fromstring(_reports.render_junit_store_config("p", result, None, MOMENT).encode()).find("testsuite")
     skipped = [c.get("classname") for c in suite.findall("testcase") if c.find("skipped") is not None]
     assert skipped == ["p.config_website_known", "p.expected_store_configs"]
     assert suite.get("skipped") == "2"
 
 
 def test_access_check_junit():
-    ok = ET.fromstring(audit.render_junit_access_check(
+    ok = ET.fromstring(_reports.render_junit_access_check(
         "prod", {"passed": True, "status": 200, "stores": 2, "token_expires_at": "2026-11-30T10:00:00Z"},
         "https://x/t", MOMENT).encode()).find("testsuite")
     assert (ok.get("tests"), ok.get("failures")) == ("1", "0")
     props = {p.get("name"): p.get("value") for p in ok.findall("properties/property")}
     assert props == {"base_url": "https://x/t", "status": "200", "stores": "2",
                      "token_expires_at": "2026-11-30T10:00:00Z"}
-    bad = ET.fromstring(audit.render_junit_access_check(
+    bad = ET.fromstring(_reports.render_junit_access_check(
         "prod", {"passed": False, "status": None, "error": "Cannot reach Vault: start it."}, None,
         MOMENT).encode()).find("testsuite")
     assert bad.get("failures") == "1"
@@ -233,7 +233,7 @@ def test_access_check_junit():
 
 
 def test_markdown_report_escapes_table_cells():
-    text = audit.render_markdown("prod", drifted(), "https://x/t", MOMENT)
+    text = _reports.render_markdown("prod", drifted(), "https://x/t", MOMENT)
     assert "- Result: **FAILED**: 3 drifts in 2 store configurations" in text
     assert '| default | secure_base_url | `"https://a/\\|b"` | `"http://a/\\|b"` | secure_urls_https |' in text
     assert "| es | store_config | `\"present\"` | `\"missing\"` | expected_store_configs |" in text
@@ -243,21 +243,21 @@ def test_markdown_report_escapes_table_cells():
 
 
 def test_diff_is_expected_before_actual_after_per_store():
-    diffs = audit.drift_diff("prod", drifted())
+    diffs = _reports.drift_diff("prod", drifted())
     assert [d["before_header"] for d in diffs] == ["prod store default (expected)", "prod store es (expected)",
                                                    "prod store fr (expected)"]
     fr = diffs[2]
     assert fr["before"] == 'locale: "fr_BE"  # expected_store_configs\n'
     assert fr["after"] == 'locale: "fr_FR"  # expected_store_configs\n'
-    text = audit.unified_diff_text(diffs)
+    text = _reports.unified_diff_text(diffs)
     assert '-secure_base_url: "https://a/|b"  # secure_urls_https\n' in text
-    assert audit.drift_diff("prod", audit.compute_drift(answers())) == []
+    assert _reports.drift_diff("prod", _drift.compute_drift(answers())) == []
 
 
 def test_report_paths_are_file_name_safe():
-    assert audit.safe_name("../../etc/passwd") == "etc_passwd"
-    assert audit.safe_name("prod-eu.1") == "prod-eu.1"
-    assert audit.report_paths("/r", "a b", "access-check") == {"junit": "/r/a_b-access-check.junit.xml"}
+    assert _reports.safe_name("../../etc/passwd") == "etc_passwd"
+    assert _reports.safe_name("prod-eu.1") == "prod-eu.1"
+    assert _reports.report_paths("/r", "a b", "access-check") == {"junit": "/r/a_b-access-check.junit.xml"}
 
 
 # --------------------------------------------------------------------------- fleet HTML
@@ -278,14 +278,14 @@ class _Collector(html.parser.HTMLParser):
 
 
 def test_fleet_html_is_self_contained_and_escaped():
-    evil = audit.compute_drift(answers(storeConfigs=[config("default", code="<script>alert(1)</script>",
+    evil = _drift.compute_drift(answers(storeConfigs=[config("default", code="<script>alert(1)</script>",
                                                             secure_base_url="http://x/")]))
-    rows = [audit.fleet_row("clean", audit.compute_drift(answers()), "https://a/t1",
+    rows = [_reports.fleet_row("clean", _drift.compute_drift(answers()), "https://a/t1",
                             {"markdown": "/r/clean-store-config.md"}),
-            audit.fleet_row("evil<b>", evil, "https://a/<t2>"),
-            audit.fleet_row("down", audit.error_result("Vault is down <now>: start it.")),
-            audit.fleet_row("never", None)]
-    page = audit.render_fleet_html(rows, generated_at=MOMENT, html_dir="/r")
+            _reports.fleet_row("evil<b>", evil, "https://a/<t2>"),
+            _reports.fleet_row("down", _drift.error_result("Vault is down <now>: start it.")),
+            _reports.fleet_row("never", None)]
+    page = _reports.render_fleet_html(rows, generated_at=MOMENT, html_dir="/r")
     parser = _Collector()
     parser.feed(page)
     tags = {tag for tag, tag_attrs in parser.tags}
@@ -303,14 +303,14 @@ def test_fleet_html_is_self_contained_and_escaped():
 
 
 def test_fleet_summary_sorts_environments_by_outcome():
-    rows = [audit.fleet_row("a", audit.compute_drift(answers())),
-            audit.fleet_row("b", audit.compute_drift(answers(storeConfigs=[config("default")]))),
-            audit.fleet_row("c", None)]
-    assert audit.fleet_summary(rows) == {"total": 3, "passed": ["a"], "drifted": ["b"], "errors": ["c"]}
+    rows = [_reports.fleet_row("a", _drift.compute_drift(answers())),
+            _reports.fleet_row("b", _drift.compute_drift(answers(storeConfigs=[config("default")]))),
+            _reports.fleet_row("c", None)]
+    assert _reports.fleet_summary(rows) == {"total": 3, "passed": ["a"], "drifted": ["b"], "errors": ["c"]}
 
 
 def test_compute_drift_does_not_change_its_input():
     data = answers()
     before = copy.deepcopy(data)
-    audit.compute_drift(data, expected={"default": {"locale": "x"}})
+    _drift.compute_drift(data, expected={"default": {"locale": "x"}})
     assert data == before

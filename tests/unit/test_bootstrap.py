@@ -1,4 +1,4 @@
-"""Unit tests of plugins/module_utils/bootstrap.py: authorize URL, redirect parsing, loopback listener, sessions."""
+"""Unit tests of plugins/plugin_utils/_bootstrap.py: authorize URL, redirect parsing, loopback listener, sessions."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import bootstrap
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.bootstrap import (
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _bootstrap as bootstrap
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap import (
     STATE_MISMATCH,
     Authorization,
     AuthorizationDeniedError,
@@ -26,7 +26,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.bootstrap impo
     bootstrap_scopes,
     parse_callback,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
 
 IMS = "https://ims.example.test"
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -294,7 +294,7 @@ class _FakeStore:
         return dict(self.document), self.version
 
     def write(self, path, document, cas):
-        from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import VaultAccessError
+        from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import VaultAccessError
 
         if self.refuse_writes:
             raise VaultAccessError("Vault denied the write of %s (permission denied)." % self.describe(path))
@@ -310,7 +310,7 @@ class _FakeIms:
         self.valid, self.refreshed_with, self.issued = set(), [], 0
 
     def _issue(self):
-        from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import TokenResponse
+        from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import TokenResponse
 
         self.issued += 1
         token = "rt-issued-%d-%s" % (self.issued, "x" * 12)
@@ -321,7 +321,7 @@ class _FakeIms:
         return self._issue()
 
     def refresh(self, client_id, client_secrets, refresh_token):
-        from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import InvalidGrantError
+        from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import InvalidGrantError
 
         self.refreshed_with.append(refresh_token)
         if refresh_token not in self.valid:
@@ -331,8 +331,8 @@ class _FakeIms:
 
 
 def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(tmp_path):
-    from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import VaultError
-    from ansible_collections.adobe_commerce.accs.plugins.module_utils.token_manager import (
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import VaultError
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
         TokenManager,
         TokenRequest,
         reset_process_caches,

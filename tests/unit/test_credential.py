@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import (
     Credential,
     format_time,
     parse_time,
     redacted_document,
     split_scopes,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
 
 WHERE = "'secret/accs/prod' in Vault at https://vault.test"
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 import responses
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError, TransportError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, TransportError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     RETRY_AFTER_CAP,
     HttpClient,
     RetryPolicy,

@@ -11,15 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     ConfigError,
     ImsError,
     InvalidClientError,
     InvalidGrantError,
     TransportError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import HttpClient, RetryPolicy
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import ImsClient, pkce_pair
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient, RetryPolicy
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient, pkce_pair
 
 IMS = "https://ims.test"
 TOKEN_URL = IMS + "/ims/token/v3"

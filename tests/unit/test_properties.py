@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import accs, credential, http, ims
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import _accs as accs, _credential as credential, _http as http, _ims as ims
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsApiError,
     AccsError,
     ConfigError,

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import token_manager as tm
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import format_time, parse_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import _token_manager as tm
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, parse_time
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     InvalidGrantError,
     VaultAccessError,
     VaultConflictError,
@@ -24,9 +24,9 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import HttpClient, RetryPolicy
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import ImsClient
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.token_manager import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient, RetryPolicy
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
     TokenManager,
     TokenRequest,
 )

@@ -18,7 +18,7 @@ import time
 import warnings as python_warnings
 from urllib.parse import urlsplit
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     ConfigError,
     TransportError,
 )

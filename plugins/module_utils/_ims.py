@@ -11,14 +11,14 @@ import math
 import secrets as _secrets
 from urllib.parse import urlencode
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     ConfigError,
     ImsError,
     InvalidClientError,
     InvalidGrantError,
     TransportError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     debug_id,
     describe_body,

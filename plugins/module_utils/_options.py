@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import DEFAULT_IMS_URL
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import DEFAULT_IMS_URL
 
 VAULT_SPEC = dict(
     vault_url=dict(type="str", fallback=(env_fallback, ["VAULT_ADDR"])),

@@ -15,8 +15,8 @@ import os
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.engine import unexpected_error_message
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import unexpected_error_message
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 

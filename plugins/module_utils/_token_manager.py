@@ -18,11 +18,11 @@ import os
 import re
 import time
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import (
     Credential,
     format_time,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsError,
     ConfigError,
     InvalidGrantError,
@@ -32,7 +32,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 
 DEFAULT_MIN_TTL = 600
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"

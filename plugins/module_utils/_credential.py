@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SECRET_KEYS = ("client_secret", "client_secrets", "refresh_token", "access_token")

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.accs import AccsClient, TokenSource
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import format_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError, ConfigError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import HttpClient
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import ImsClient
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import SECRET_OPTIONS
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.token_manager import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import AccsClient, TokenSource
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import SECRET_OPTIONS
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
     TokenManager,
     TokenRequest,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.vault import VaultSettings, VaultStore
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore
 
 READ_ONLY_METHODS = ("GET", "HEAD")
 

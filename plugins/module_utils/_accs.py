@@ -11,12 +11,12 @@ import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsApiError,
     ConfigError,
     TransportError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     debug_id,
     describe_body,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     ConfigError,
     VaultAccessError,
     VaultConflictError,
@@ -19,7 +19,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import 
     VaultPathError,
     VaultUnavailableError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.http import (
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     silence_unverified_tls_warnings,
 )

@@ -33,10 +33,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.credential import format_time, split_scopes
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.errors import AccsError, ConfigError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.ims import DEFAULT_IMS_URL, ImsClient, pkce_pair
-from ansible_collections.adobe_commerce.accs.plugins.module_utils.options import HTTP_SPEC, VAULT_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, split_scopes
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import DEFAULT_IMS_URL, ImsClient, pkce_pair
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import HTTP_SPEC, VAULT_SPEC
 
 try:
     from ansible.module_utils.basic import env_fallback
