@@ -180,7 +180,8 @@ class AccsClient:
         headers["Authorization"] = "Bearer " + token
         return headers
 
-    def request(self, method, path, query=None, body=None, status_codes=(200,)):
+    def request(self, method, path, query=None, body=None, status_codes=(200,), idempotent=None):
+        """One call; ``idempotent=False`` keeps the transport from re-sending a request the service may have processed."""
         method = method.upper()
         url = self.url_for(path)
         params = flatten_query(query) if isinstance(query, dict) else list(query or [])
@@ -196,12 +197,13 @@ class AccsClient:
         self.check_headers()
         token = self.tokens.current()
         started = time.monotonic()
-        response = self.http.request(method, url, "ACCS", params=params, data=data,
+        response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                      headers=self._headers(token, data is not None, body_is_json))
         if response.status_code == 401 and self.tokens.renewable and 401 not in status_codes:
             token = self.tokens.renew(rejected=token)
             self.refreshed_on_401 = True
-            response = self.http.request(method, url, "ACCS", params=params, data=data,
+            # A 401 means the request was not processed: sending it again with a fresh token is safe.
+            response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                          headers=self._headers(token, data is not None, body_is_json))
         elapsed = round(time.monotonic() - started, 3)
         shown_url = response.url if response.url else url

@@ -103,21 +103,7 @@ def run_accs_rest(params, check_mode=False, warnings=None):
         # Validate what can be validated offline, then report the change without sending it.
         AccsClient(http, params["base_url"], TokenSource(access_token="-")).url_for(params["path"])
         return {"changed": True, "msg": "Check mode: %s %s was not sent." % (method, params["path"])}
-    if params.get("access_token"):
-        tokens = TokenSource(access_token=params["access_token"])
-    else:
-        # Reading ACCS changes nothing, so the token is fetched even in check mode.
-        manager = _token_manager(params, http, check_mode=False)
-        tokens = TokenSource(manager, _token_request(params))
-    client = AccsClient(http, params["base_url"], tokens, api_key=params.get("api_key"),
-                        org_id=params.get("org_id"), store_code=params.get("store_code"),
-                        headers=_safe_headers(params.get("headers")))
-    client.check_headers()
-    if tokens.renewable:
-        tokens.current()
-        credential = tokens.credential
-        client.api_key = client.api_key or credential.client_id
-        client.org_id = client.org_id or credential.org_id
+    client, tokens = accs_client(params, http, headers=_safe_headers(params.get("headers")))
     status_codes = tuple(params.get("status_code") or [200])
     started = time.monotonic()
     if params.get("paginate"):
@@ -128,10 +114,45 @@ def run_accs_rest(params, check_mode=False, warnings=None):
         out = {"status": answer.status, "json": answer.json, "url": answer.url, "headers": answer.headers}
     out["elapsed"] = round(time.monotonic() - started, 3)
     out["changed"] = method not in READ_ONLY_METHODS
-    if tokens.renewable and tokens.result is not None:
-        out["token_refreshed"] = tokens.result.refreshed or client.refreshed_on_401
-        out["token_expires_at"] = format_time(tokens.result.expires_at) if tokens.result.expires_at else None
+    out.update(token_facts(tokens, client))
     return out
+
+
+def accs_client(params, http, headers=None):
+    """The ACCS client of a task's connection options, with its token source; (client, tokens).
+
+    The token is fetched now (even in check mode: reading ACCS changes nothing), so the credential's
+    client id and organization fill x-api-key and x-gw-ims-org-id when the task does not set them.
+    """
+    if params.get("access_token"):
+        tokens = TokenSource(access_token=params["access_token"])
+    else:
+        manager = _token_manager(params, http, check_mode=False)
+        tokens = TokenSource(manager, _token_request(params))
+    client = AccsClient(http, params["base_url"], tokens, api_key=params.get("api_key"),
+                        org_id=params.get("org_id"), store_code=params.get("store_code"), headers=headers)
+    client.check_headers()
+    if tokens.renewable:
+        tokens.current()
+        credential = tokens.credential
+        client.api_key = client.api_key or credential.client_id
+        client.org_id = client.org_id or credential.org_id
+    return client, tokens
+
+
+def open_accs(params, warnings):
+    """Common checks and the ACCS client of a resource module's task; (client, tokens)."""
+    _check_common(params)
+    _vault_warnings(params, warnings)
+    return accs_client(params, _http(params, warnings))
+
+
+def token_facts(tokens, client):
+    """What a task says about the token it used (nothing for a bare access_token)."""
+    if not (tokens.renewable and tokens.result is not None):
+        return {}
+    return {"token_refreshed": tokens.result.refreshed or client.refreshed_on_401,
+            "token_expires_at": format_time(tokens.result.expires_at) if tokens.result.expires_at else None}
 
 
 def _safe_headers(headers):

@@ -84,3 +84,49 @@ ACCS_REST_RULES = dict(
 # Options whose value is a secret: blank values are refused rather than sent.
 SECRET_OPTIONS = ("vault_token", "vault_secret_id", "vault_jwt", "client_secret", "refresh_token", "code",
                   "code_verifier", "access_token")
+
+# The ACCS connection of the resource modules (accs_rest has its own, with headers and store_code).
+ACCS_CONNECTION_SPEC = dict(
+    base_url=dict(type="str", required=True),
+    access_token=dict(type="str", no_log=True),
+    api_key=dict(type="str", no_log=False),
+    org_id=dict(type="str"),
+)
+ACCS_CONNECTION_RULES = dict(
+    mutually_exclusive=[("access_token", "vault_path"), ("access_token", "client_id")],
+    required_one_of=[("access_token", "vault_path", "client_id")],
+)
+
+SENSITIVE_PATHS_SPEC = dict(
+    sensitive_paths=dict(type="list", elements="str", no_log=False),
+    extra_sensitive_paths=dict(type="list", elements="str", no_log=False),
+)
+
+SYSTEM_CONFIG_SPEC = dict(
+    settings=dict(type="list", elements="dict", required=True, options=dict(
+        path=dict(type="str", required=True),
+        value=dict(type="raw", required=True),
+        scope=dict(type="str", default="default", choices=["default", "website", "store"]),
+        scope_code=dict(type="str"),
+    )),
+    obscured_values=dict(type="str", default="skip", choices=["skip", "write"]),
+    **SENSITIVE_PATHS_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
+
+SYSTEM_CONFIG_INFO_SPEC = dict(
+    paths=dict(type="list", elements="str"),
+    scope=dict(type="str", choices=["default", "website", "store"]),
+    scope_code=dict(type="str"),
+    config_scopes=dict(type="list", elements="dict", options=dict(
+        scope=dict(type="str", default="default", choices=["default", "website", "store"]),
+        scope_code=dict(type="str"),
+    )),
+    include=dict(type="list", elements="str"),
+    exclude=dict(type="list", elements="str"),
+    reveal_sensitive=dict(type="bool", default=False),
+    **SENSITIVE_PATHS_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
+SYSTEM_CONFIG_INFO_RULES = dict(
+    ACCS_CONNECTION_RULES,
+    mutually_exclusive=ACCS_CONNECTION_RULES["mutually_exclusive"] + [("scope", "config_scopes"), ("scope_code", "config_scopes")],
+)

@@ -27,6 +27,7 @@ class EngineAction(ActionBase):
     RULES = {}          # mutually_exclusive, required_if, ...
     OPERATION = None    # engine function(params, check_mode, warnings) -> dict
     SECRET_RESULTS = ()  # result keys that hold a secret: such a result is hidden from output
+    ARGS_MAY_HOLD_SECRETS = False  # options whose values may be secret without no_log (e.g. sensitive settings)
 
     _supports_check_mode = True
     _supports_async = False
@@ -41,6 +42,8 @@ class EngineAction(ActionBase):
         if not self._runs_locally():
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
                                                task_vars=task_vars))
+            if self.ARGS_MAY_HOLD_SECRETS:
+                result.pop("invocation", None)
             return self._hide_secrets(result)
         operation = type(self).OPERATION
 

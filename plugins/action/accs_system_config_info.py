@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: adobe_commerce.accs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import SYSTEM_CONFIG_INFO_RULES, SYSTEM_CONFIG_INFO_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config_info
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
+
+
+class ActionModule(EngineAction):
+    MODULE = "adobe_commerce.accs.accs_system_config_info"
+    SPEC = SYSTEM_CONFIG_INFO_SPEC
+    RULES = SYSTEM_CONFIG_INFO_RULES
+    OPERATION = staticmethod(run_system_config_info)
+    # With reveal_sensitive the settings hold credentials: the result is hidden from callbacks.
+    SECRET_RESULTS = ("revealed_sensitive",)
+    ARGS_MAY_HOLD_SECRETS = True
