@@ -93,6 +93,7 @@ ACL_RESOURCES = {
 PKCE_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 MAX_BODY = 16 * 1024 * 1024
 MAX_RECORDS = 20000
+MAX_ACCS_URL = 8192  # bytes of path + "?" + query an ACCS request may have (the CDN/gateway limit)
 HUGE_TARGET_BYTES = 6 * 1024 * 1024
 
 DROP = object()  # handler result: close the connection without answering
@@ -244,6 +245,12 @@ def huge_body():
     return _HUGE_CACHE[0]
 
 
+URI_TOO_LONG_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>414 Request-URI Too Large</title></head>\n"
+    "<body><center><h1>414 Request-URI Too Large</h1></center>\n"
+    "<hr><center>emulated gateway</center></body></html>\n"
+)
+
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} Gateway Error</title></head>\n"
     "<body><center><h1>{status} Gateway Error</h1></center>\n"
@@ -391,12 +398,15 @@ class App:
                 "dropped": False,
             }
         )
+        too_long = record.get("family") == "accs" and len(req.path) + 1 + len(req.query) > MAX_ACCS_URL
         with self.lock:
             for k in keys:
                 self.counters[k] = self.counters.get(k, 0) + 1
-            fault = self._take_fault(keys, req.path)
+            fault = None if too_long else self._take_fault(keys, req.path)
         try:
-            if fault is not None:
+            if too_long:  # the gateway answers before Commerce (and before any fault)
+                result = Response(414, URI_TOO_LONG_PAGE.encode(), "text/html; charset=utf-8")
+            elif fault is not None:
                 if fault.get("delay"):
                     time.sleep(float(fault["delay"]))
                 if self._fault_is_delay_only(fault):

@@ -1435,6 +1435,24 @@ def test_sysconfig_request_log_and_counters(emu, http, sc):
     assert [r["method"] for r in emu.requests(key="accs.systemConfig")] == ["GET", "PUT"]
 
 
+def test_sysconfig_url_length_limit(emu, http, sc):
+    """ACCS URLs over 8 KiB (path + query) get the gateway's 414 HTML page: long in-lists must be batched."""
+    paths = [c["path"] for c in emu.system_config_catalog()]
+    r = accs_get(http, emu, "system/config", sc, params=sc_params(paths=",".join(paths), cond="in"))
+    assert r.status_code == 414 and r.headers["Content-Type"].startswith("text/html") and "414" in r.text
+    rec = emu.requests(key="accs.systemConfig")[-1]
+    assert rec["status"] == 414 and rec["fault"] is False
+    batch, fitting = [], None
+    for p in paths:  # the largest prefix of the catalog that fits
+        batch.append(p)
+        url = http.prepare_request(requests.Request("GET", emu.accs_url(TENANT) + "/V1/system/config",
+                                                    params=sc_params(paths=",".join(batch), cond="in"))).url
+        if len(urlsplit(url).path) + 1 + len(urlsplit(url).query) > 8192:
+            break
+        fitting = list(batch)
+    body = sc_get(http, emu, sc, paths=",".join(fitting), cond="in")
+    assert body["total_count"] == len(fitting) > 100
+
 def test_sysconfig_control(emu, http, sc):
     # a fresh tenant stores what a fresh installation does, consistent with storeConfigs
     fresh = emu.system_config(TENANT)
