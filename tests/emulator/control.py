@@ -189,7 +189,10 @@ class EmulatorControl:
 
     def set_tenant(self, tenant, **data):
         """(Re)create a tenant: default data overlaid with data (storeConfigs, storeViews, websites,
-        storeGroups, products_count, products, repeat_last_page, required_org_id)."""
+        storeGroups, products_count, products, repeat_last_page, required_org_id, system_config,
+        system_config_mode).  system_config (list of {path, value, scope, scope_code}) replaces the
+        fresh-installation values; system_config_mode ({inherit, unknown_paths, echo_scope_code,
+        obscured}) overlays the default switches."""
         return self._call("POST", "/tenants/" + tenant, data)
 
     def get_tenant(self, tenant):
@@ -197,6 +200,54 @@ class EmulatorControl:
 
     def delete_tenant(self, tenant):
         return self._call("DELETE", "/tenants/" + tenant)
+
+    # ---- system configuration (/V1/system/config) ------------------------------------------
+
+    def set_system_config(self, tenant, items, replace=True):
+        """Store configuration values of a tenant: items is a list of {path, value, scope,
+        scope_code} (scope default "default"; value a string, number or boolean, stored as
+        Commerce does, or None to remove the stored value).  replace=True forgets every value
+        stored before, False merges.  Paths must be in the catalog and settable at that scope,
+        scope codes must exist.  Returns the stored list (as system_config())."""
+        return self._call("POST", "/tenants/%s/system_config" % tenant, {"items": list(items), "replace": replace})
+
+    def system_config(self, tenant):
+        """What the tenant stores: [{path, value, scope[, scope_code]}] sorted by scope (default,
+        website, store), scope code, path.  Values in plain text (sensitive ones too)."""
+        return self._call("GET", "/tenants/%s/system_config" % tenant)
+
+    def set_system_config_mode(self, tenant, inherit=None, unknown_paths=None, echo_scope_code=None,
+                               obscured=None):
+        """Set the read switches of a tenant (None leaves one as it is); returns all four.
+
+        inherit (False): reads at website/store scope return the inherited value;
+        unknown_paths ("omit"): "omit" | "null" for asked-for paths unknown, not visible or denied;
+        echo_scope_code (True): items read at website/store scope carry scope_code;
+        obscured ("mask"): "mask" ("******") | "plain" | "null" for sensitive paths."""
+        body = {}
+        for name, value in (("inherit", inherit), ("unknown_paths", unknown_paths),
+                            ("echo_scope_code", echo_scope_code), ("obscured", obscured)):
+            if value is not None:
+                body[name] = value
+        return self._call("POST", "/tenants/%s/system_config_mode" % tenant, body)
+
+    def system_config_mode(self, tenant):
+        """The tenant's read switches: {inherit, unknown_paths, echo_scope_code, obscured}."""
+        return self._call("GET", "/tenants/%s/system_config_mode" % tenant)
+
+    def restrict_system_config(self, client_id, denied_globs):
+        """Paths (fnmatch globs, case-sensitive, * also matches /) the IMS client id's tokens may
+        neither read nor write, in every tenant; replaces that client's list ([] lifts it).
+        Returns every restriction {client_id: globs}."""
+        globs = denied_globs if isinstance(denied_globs, str) else list(denied_globs)  # a str: the server says no
+        return self._call("POST", "/system_config/restrictions", {"client_id": client_id, "denied_globs": globs})
+
+    def system_config_restrictions(self):
+        return self._call("GET", "/system_config/restrictions")
+
+    def system_config_catalog(self):
+        """[{path, scopes, default, sensitive}] sorted by path: every path the emulator knows."""
+        return self._call("GET", "/system_config/catalog")
 
     def add_fault(self, match, times=1, status=None, retry_after=None, body=None, json=None, delay=None,
                   drop=False, process=False):
@@ -246,7 +297,8 @@ class EmulatorControl:
 
     def secrets_by_kind(self):
         """{'client_secrets', 'codes', 'code_verifiers', 'refresh_tokens', 'access_tokens',
-        'id_tokens', 'all'} -> lists."""
+        'id_tokens', 'config_secrets', 'all'} -> lists.  config_secrets: every value a tenant
+        stored at a sensitive configuration path (seeded or PUT)."""
         return self._call("GET", "/secrets")
 
     # ---- helpers for tests -------------------------------------------------------------

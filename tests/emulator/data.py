@@ -9,7 +9,10 @@ A clean, consistent store, shaped like Adobe Commerce answers it:
   ``admin`` id 0, group ``default`` id 0), while ``/V1/store/storeConfigs`` does not;
 * every URL is ``https``; both views share the website's base currency USD (base currency is a
   website-scope setting in Commerce) and display USD and EUR respectively; timezone
-  America/Los_Angeles, weight unit lbs.
+  America/Los_Angeles, weight unit lbs;
+* system configuration (``/V1/system/config``): the values a fresh installation stores, matching
+  the store endpoints above (``default_system_config``); every other path reads its catalog
+  default (``config_catalog.py``).
 
 Every function returns fresh copies, so callers may mutate the result.
 """
@@ -98,6 +101,31 @@ def default_store_views() -> list:
 
 def default_store_configs() -> list:
     return copy.deepcopy(_STORE_CONFIGS)
+
+
+# What a fresh ACCS environment holds in its configuration table, consistent with storeConfigs:
+# base URLs, locale, timezone and currencies; the fr view overrides locale, display currency and
+# its base URLs.
+_SYSTEM_CONFIG = [
+    {"path": "web/unsecure/base_url", "value": BASE_HOST, "scope": "default"},
+    {"path": "web/secure/base_url", "value": BASE_HOST, "scope": "default"},
+    {"path": "web/secure/use_in_frontend", "value": "1", "scope": "default"},
+    {"path": "web/secure/use_in_adminhtml", "value": "1", "scope": "default"},
+    {"path": "general/locale/code", "value": "en_US", "scope": "default"},
+    {"path": "general/locale/timezone", "value": "America/Los_Angeles", "scope": "default"},
+    {"path": "currency/options/base", "value": "USD", "scope": "default"},
+    {"path": "currency/options/default", "value": "USD", "scope": "default"},
+    {"path": "currency/options/allow", "value": "EUR,USD", "scope": "default"},
+    {"path": "general/locale/code", "value": "fr_FR", "scope": "store", "scope_code": "fr"},
+    {"path": "currency/options/default", "value": "EUR", "scope": "store", "scope_code": "fr"},
+    {"path": "web/unsecure/base_url", "value": BASE_HOST + "fr/", "scope": "store", "scope_code": "fr"},
+    {"path": "web/secure/base_url", "value": BASE_HOST + "fr/", "scope": "store", "scope_code": "fr"},
+]
+
+
+def default_system_config() -> list:
+    """Stored configuration values of a tenant created with ``{}`` (list of {path, value, scope[, scope_code]})."""
+    return copy.deepcopy(_SYSTEM_CONFIG)
 
 
 def make_product(index: int) -> dict:

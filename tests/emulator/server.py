@@ -33,6 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from . import data as tenant_data
+from . import system_config as sysconf
+from .config_catalog import CATALOG as CONFIG_CATALOG
+from .config_catalog import catalog_list as config_catalog_list
 
 # --------------------------------------------------------------------------------------------
 # constants
@@ -83,12 +86,14 @@ ACL_RESOURCES = {
     "websites": "Magento_Backend::store",
     "storeGroups": "Magento_Backend::store",
     "products": "Magento_Catalog::products",
+    "systemConfig": "Magento_Config::config",
     "unknown": "Magento_Backend::admin",
 }
 
 PKCE_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 MAX_BODY = 16 * 1024 * 1024
 MAX_RECORDS = 20000
+MAX_ACCS_URL = 8192  # bytes of path + "?" + query an ACCS request may have (the CDN/gateway limit)
 HUGE_TARGET_BYTES = 6 * 1024 * 1024
 
 DROP = object()  # handler result: close the connection without answering
@@ -240,6 +245,12 @@ def huge_body():
     return _HUGE_CACHE[0]
 
 
+URI_TOO_LONG_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>414 Request-URI Too Large</title></head>\n"
+    "<body><center><h1>414 Request-URI Too Large</h1></center>\n"
+    "<hr><center>emulated gateway</center></body></html>\n"
+)
+
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} Gateway Error</title></head>\n"
     "<body><center><h1>{status} Gateway Error</h1></center>\n"
@@ -270,6 +281,7 @@ class App:
             self.counters = {}
             self.records = deque(maxlen=MAX_RECORDS)
             self.lifetimes = dict(DEFAULT_LIFETIMES)
+            self.config_restrictions = {}  # IMS client id -> denied path globs (system config)
             self.secret_values = {
                 "client_secrets": [],
                 "codes": [],
@@ -277,6 +289,7 @@ class App:
                 "refresh_tokens": [],
                 "access_tokens": [],
                 "id_tokens": [],
+                "config_secrets": [],
             }
 
     def _remember_secret(self, kind, value):
@@ -385,12 +398,15 @@ class App:
                 "dropped": False,
             }
         )
+        too_long = record.get("family") == "accs" and len(req.path) + 1 + len(req.query) > MAX_ACCS_URL
         with self.lock:
             for k in keys:
                 self.counters[k] = self.counters.get(k, 0) + 1
-            fault = self._take_fault(keys, req.path)
+            fault = None if too_long else self._take_fault(keys, req.path)
         try:
-            if fault is not None:
+            if too_long:  # the gateway answers before Commerce (and before any fault)
+                result = Response(414, URI_TOO_LONG_PAGE.encode(), "text/html; charset=utf-8")
+            elif fault is not None:
                 if fault.get("delay"):
                     time.sleep(float(fault["delay"]))
                 if self._fault_is_delay_only(fault):
@@ -426,7 +442,9 @@ class App:
             endpoint = ACCS_STORE_ENDPOINTS.get(rest)
             sku = None
             if endpoint is None:
-                if rest == "products":
+                if rest == "system/config":
+                    endpoint = "systemConfig"
+                elif rest == "products":
                     endpoint = "products"
                 elif rest.startswith("products/") and "/" not in rest[len("products/"):]:
                     endpoint = "products"
@@ -941,7 +959,30 @@ class App:
                 return json_response(200, items)
             if endpoint == "products":
                 return self._accs_products(req, data, sku)
+            if endpoint == "systemConfig":
+                return self._accs_system_config(req, record, data, rec["client_id"])
             return commerce_error(404, "Request does not match any route.")
+
+    def _accs_system_config(self, req, record, data, client_id):
+        globs = self.config_restrictions.get(client_id, [])
+        record["client_id"] = client_id
+        if req.method == "GET":
+            status, body = sysconf.get(data, req.qs, globs)
+            return json_response(status, body)
+        if req.method == "PUT":
+            status, body, info = sysconf.put(data, req.body, globs)
+            record["config_items"] = info["items"]
+            record["config_saved"] = info["saved"]
+            record["config_rejected"] = info["rejected"]
+            for value in info["secrets"]:
+                self._remember_secret("config_secrets", value)
+            return json_response(status, body)
+        return commerce_error(404, "Request does not match any route.")
+
+    def _remember_config_secrets(self, tenant):
+        for (scope, code, path), value in tenant["system_config"].items():
+            if CONFIG_CATALOG[path]["sensitive"] and value:
+                self._remember_secret("config_secrets", value)
 
     @staticmethod
     def _product_at(data, index):
@@ -1129,11 +1170,30 @@ class App:
                     status, token_rec = self._refresh_status(token)
                     out[status].append(token)
             return json_response(200, out)
+        mt = re.match(r"^/tenants/([^/]+)/(system_config|system_config_mode)$", path)
+        if mt:
+            return self._control_system_config(m, unquote(mt.group(1)), mt.group(2), body)
+        if path == "/system_config/catalog" and m == "GET":
+            return json_response(200, config_catalog_list())
+        if path == "/system_config/restrictions":
+            if m == "POST":
+                client_id = _need_str(body, "client_id")
+                globs = body.get("denied_globs")
+                if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+                    raise _ControlError("denied_globs must be a list of glob strings")
+                if globs:
+                    self.config_restrictions[client_id] = list(globs)
+                else:
+                    self.config_restrictions.pop(client_id, None)
+                return json_response(200, dict(self.config_restrictions))
+            if m == "GET":
+                return json_response(200, dict(self.config_restrictions))
         mt = re.match(r"^/tenants/([^/]+)$", path)
         if mt:
             tenant = unquote(mt.group(1))
             if m == "POST":
                 self.tenants[tenant] = self._build_tenant(body)
+                self._remember_config_secrets(self.tenants[tenant])
                 return json_response(200, self._tenant_view(tenant))
             if m == "GET":
                 if tenant not in self.tenants:
@@ -1182,6 +1242,36 @@ class App:
             out["all"] = flat
             return json_response(200, out)
         return json_response(404, {"error": "no control endpoint %s %s" % (m, req.path)})
+
+    def _control_system_config(self, m, tenant, what, body):
+        data = self.tenants.get(tenant)
+        if data is None:
+            return json_response(404, {"error": "no tenant %s" % tenant})
+        if what == "system_config":
+            if m == "POST":
+                replace = body.get("replace", True)
+                if not isinstance(replace, bool):
+                    raise _ControlError("replace must be a boolean")
+                unknown = set(body) - {"items", "replace"}
+                if unknown:
+                    raise _ControlError("unknown fields: %s" % ", ".join(sorted(unknown)))
+                try:
+                    secrets_list = sysconf.apply_control_items(data, body.get("items"), replace)
+                except ValueError as exc:
+                    raise _ControlError(str(exc))
+                for value in secrets_list:
+                    self._remember_secret("config_secrets", value)
+            elif m != "GET":
+                return json_response(404, {"error": "no control endpoint %s system_config" % m})
+            return json_response(200, sysconf.stored_list(data))
+        if m == "POST":
+            try:
+                data["system_config_mode"] = sysconf.build_mode(body, data["system_config_mode"])
+            except ValueError as exc:
+                raise _ControlError(str(exc))
+        elif m != "GET":
+            return json_response(404, {"error": "no control endpoint %s system_config_mode" % m})
+        return json_response(200, dict(data["system_config_mode"]))
 
     def _control_add_client(self, body):
         client_id = _need_str(body, "client_id")
@@ -1277,17 +1367,34 @@ class App:
             t["required_org_id"] = org
         unknown = set(body) - {
             "storeConfigs", "storeViews", "websites", "storeGroups", "products_count", "products",
-            "repeat_last_page", "required_org_id",
+            "repeat_last_page", "required_org_id", "system_config", "system_config_mode",
         }
         if unknown:
             raise _ControlError("unknown tenant fields: %s" % ", ".join(sorted(unknown)))
         t["created"] = []
+        # system configuration: after websites and store views, whose codes it is checked against
+        t["system_config"] = {}
+        try:
+            t["system_config_mode"] = sysconf.build_mode(body.get("system_config_mode") or {})
+            if "system_config" in body:
+                sysconf.apply_control_items(t, body["system_config"], True)
+            else:  # the fresh-installation values whose scope codes this tenant has
+                websites, stores = sysconf.website_codes(t), sysconf.store_codes(t)
+                seed = [
+                    i for i in tenant_data.default_system_config()
+                    if i["scope"] == "default"
+                    or i.get("scope_code") in (websites if i["scope"] == "website" else stores)
+                ]
+                sysconf.apply_control_items(t, seed, True)
+        except ValueError as exc:
+            raise _ControlError(str(exc))
         return t
 
     def _tenant_view(self, tenant):
         t = self.tenants[tenant]
-        out = {k: v for k, v in t.items() if k != "created"}
+        out = {k: v for k, v in t.items() if k not in ("created", "system_config")}
         out["created_products"] = list(t["created"])
+        out["system_config"] = sysconf.stored_list(t)
         return out
 
     @staticmethod

@@ -925,6 +925,598 @@ def test_fault_validation(emu):
 
 
 # ------------------------------------------------------------------------------------------
+# system configuration (/V1/system/config)
+
+SC_MSG_PATH = 'Configuration path "{}" was not found, is not visible for this scope, or is not allowed.'
+SC_MSG_WEBSITE = 'The website with code "{}" that was requested wasn\'t found. Verify the website and try again.'
+SC_MSG_STORE = "The store that was requested wasn't found. Verify the store and try again."
+SC_FILTER = "searchCriteria[filterGroups][0][filters][0][%s]"
+
+
+def sc_params(paths=None, cond=None, scope=None, code=None, page_size=None, page=None, snake=False):
+    params = {}
+    if paths is not None:
+        if snake:
+            base = "searchCriteria[filter_groups][0][filters][0][%s]"
+            params.update({base % "field": "path", base % "value": paths})
+            if cond:
+                params[base % "condition_type"] = cond
+        else:
+            params.update({SC_FILTER % "field": "path", SC_FILTER % "value": paths})
+            if cond:
+                params[SC_FILTER % "conditionType"] = cond
+    if scope is not None:
+        params["scope"] = scope
+    if code is not None:
+        params["scopeCode"] = code
+    if page_size is not None:
+        params["searchCriteria[pageSize]"] = page_size
+    if page is not None:
+        params["searchCriteria[currentPage]"] = page
+    return params
+
+
+def sc_get(http, emu, at, tenant=TENANT, expect=200, **kw):
+    r = accs_get(http, emu, "system/config", at, tenant=tenant, params=sc_params(**kw))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def sc_values(body):
+    return {i["path"]: i["value"] for i in body["items"]}
+
+
+def sc_put(http, emu, at, items=None, tenant=TENANT, raw=None, expect=200):
+    h = {"Authorization": "Bearer " + at} if at else {}
+    h["Content-Type"] = "application/json"
+    data = raw if raw is not None else json.dumps({"items": items})
+    r = http.put(emu.accs_url(tenant) + "/V1/system/config", headers=h, data=data, timeout=30)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+@pytest.fixture
+def sc(emu, http):
+    """A tenant with a second website (b2b, store view b2b_en) and a token of cid-conf."""
+    add_full_client(emu)
+    add_full_client(emu, client_id="cid-other", secrets=("secret-other-CCCC",))
+    t = emu.set_tenant(TENANT)
+    websites = t["websites"] + [{"id": 2, "code": "b2b", "name": "B2B", "default_group_id": 2}]
+    views = t["storeViews"] + [{"id": 3, "code": "b2b_en", "name": "B2B EN", "website_id": 2,
+                                "store_group_id": 2, "is_active": 1}]
+    emu.set_tenant(TENANT, websites=websites, storeViews=views)
+    return cc_token(http, emu)
+
+
+def test_sysconfig_catalog(emu):
+    import fnmatch
+
+    catalog = emu.system_config_catalog()
+    by_path = {c["path"]: c for c in catalog}
+    assert 300 <= len(catalog) == len(by_path) and [c["path"] for c in catalog] == sorted(by_path)
+    for c in catalog:
+        assert set(c) == {"path", "scopes", "default", "sensitive"}
+        assert c["path"].count("/") == 2 and c["scopes"] and "default" in c["scopes"]
+        assert c["scopes"] == [s for s in ("default", "website", "store") if s in c["scopes"]]
+        assert c["default"] is None or isinstance(c["default"], str)
+    facts = {
+        "general/locale/code": "dws", "general/locale/timezone": "dw", "general/country/default": "dws",
+        "general/country/allow": "dws", "general/store_information/name": "dws",
+        "general/store_information/phone": "dws", "general/store_information/country_id": "dws",
+        "currency/options/base": "dw", "currency/options/default": "dws", "currency/options/allow": "dws",
+        "web/unsecure/base_url": "dws", "web/secure/base_url": "dws", "web/secure/base_link_url": "dws",
+        "web/unsecure/base_static_url": "dws", "web/secure/base_media_url": "dws",
+        "web/secure/use_in_frontend": "dws", "web/secure/use_in_adminhtml": "d",
+        "web/cookie/cookie_domain": "dws", "web/cookie/cookie_path": "dws", "carriers/flatrate/active": "dw",
+        "carriers/flatrate/price": "dw", "payment/checkmo/active": "dw", "tax/calculation/based_on": "dw",
+        "tax/defaults/country": "dw", "sales/totals_sort/tax": "d", "catalog/search/engine": "d",
+        "customer/create_account/default_group": "dw",
+    }
+    letters = {"d": "default", "w": "website", "s": "store"}
+    for path, scopes in facts.items():
+        assert by_path[path]["scopes"] == [letters[c] for c in scopes], path
+    for prefix in ("carriers/tablerate/", "carriers/freeshipping/", "payment/banktransfer/", "tax/display/",
+                   "catalog/seo/", "customer/password/", "checkout/options/", "sales_email/", "contact/",
+                   "btob/website_configuration/"):
+        assert any(p.startswith(prefix) for p in by_path), prefix
+    assert by_path["general/locale/code"]["default"] == "en_US"
+    assert by_path["general/store_information/name"]["default"] is None
+    credentials = [p for p in by_path if any(fnmatch.fnmatchcase(p, g) for g in (
+        "payment/*/api_key", "payment/*/merchant_key", "*/password", "*/secret*", "*/private_key"))]
+    assert len(credentials) >= 15 and all(by_path[p]["sensitive"] for p in credentials)
+    assert not by_path["general/locale/code"]["sensitive"]
+
+
+def test_sysconfig_get_eq_and_in(emu, http, sc):
+    body = sc_get(http, emu, sc, paths="general/locale/code")
+    assert body == {"items": [{"path": "general/locale/code", "value": "en_US", "scope": "default"}],
+                    "search_criteria": {"filter_groups": [{"filters": [
+                        {"field": "path", "value": "general/locale/code", "condition_type": "eq"}]}],
+                        "page_size": 1, "current_page": 1},
+                    "total_count": 1}
+    body = sc_get(http, emu, sc, paths="general/locale/code,currency/options/base", cond="in")
+    assert body == {  # the facts file's example, exactly
+        "items": [{"path": "general/locale/code", "value": "en_US", "scope": "default"},
+                  {"path": "currency/options/base", "value": "USD", "scope": "default"}],
+        "search_criteria": {"filter_groups": [{"filters": [{"field": "path",
+            "value": "general/locale/code,currency/options/base", "condition_type": "in"}]}],
+            "page_size": 2, "current_page": 1},
+        "total_count": 2}
+    # order as asked, unset -> null, values strings, page parameters ignored with a filter
+    body = sc_get(http, emu, sc, paths="general/store_information/name,carriers/flatrate/price,general/country/allow",
+                  cond="in", page_size=1, page=3)
+    assert [i["path"] for i in body["items"]] == [
+        "general/store_information/name", "carriers/flatrate/price", "general/country/allow"]
+    assert body["items"][0]["value"] is None and body["items"][1]["value"] == "5.00"
+    assert "," in body["items"][2]["value"] and body["total_count"] == 3
+    # eq with a comma is one (unknown) path; the same path twice is answered once
+    assert sc_get(http, emu, sc, paths="general/locale/code,currency/options/base")["items"] == []
+    assert len(sc_get(http, emu, sc, paths="general/locale/code,general/locale/code", cond="in")["items"]) == 1
+
+
+def test_sysconfig_snake_case_and_groups(emu, http, sc):
+    body = sc_get(http, emu, sc, paths="general/locale/code,currency/options/base", cond="in", snake=True)
+    assert sc_values(body) == {"general/locale/code": "en_US", "currency/options/base": "USD"}
+    # two filters in one group: OR; two groups: AND
+    params = {
+        SC_FILTER % "field": "path", SC_FILTER % "value": "general/locale/code",
+        "searchCriteria[filterGroups][0][filters][1][field]": "path",
+        "searchCriteria[filterGroups][0][filters][1][value]": "currency/options/base",
+        "searchCriteria[filterGroups][1][filters][0][field]": "path",
+        "searchCriteria[filterGroups][1][filters][0][value]": "currency/options/base,tax/defaults/country",
+        "searchCriteria[filterGroups][1][filters][0][conditionType]": "in",
+    }
+    r = accs_get(http, emu, "system/config", sc, params=params)
+    assert [i["path"] for i in r.json()["items"]] == ["currency/options/base"]
+    assert len(r.json()["search_criteria"]["filter_groups"]) == 2
+
+
+def test_sysconfig_bad_queries(emu, http, sc):
+    for params, status, message in [
+        ({SC_FILTER % "field": "value", SC_FILTER % "value": "x"}, 400, 'The "%1" field'),
+        ({SC_FILTER % "field": "path", SC_FILTER % "value": "x", SC_FILTER % "conditionType": "like"}, 400,
+         'The "%1" condition type'),
+        ({SC_FILTER % "value": "x"}, 400, '"%fieldName" is required'),
+        ({"searchCriteria[pageSize]": "ten"}, 400, 'Invalid value of "%1"'),
+    ]:
+        r = accs_get(http, emu, "system/config", sc, params=params)
+        assert r.status_code == status and r.json()["message"].startswith(message), r.text
+
+
+def test_sysconfig_unfiltered_paging(emu, http, sc):
+    catalog = emu.system_config_catalog()
+    at_default = [c["path"] for c in catalog]
+    at_store = [c["path"] for c in catalog if "store" in c["scopes"]]
+    assert len(at_default) > 500
+    first = sc_get(http, emu, sc)
+    assert first["total_count"] == len(at_default) and len(first["items"]) == 500
+    assert first["search_criteria"] == {"filter_groups": [], "page_size": 500, "current_page": 1}
+    assert [i["path"] for i in first["items"]] == at_default[:500]
+    assert sc_get(http, emu, sc, page_size=0)["items"] == first["items"]
+    second = sc_get(http, emu, sc, page_size=0, page=2)
+    assert [i["path"] for i in second["items"]] == at_default[500:]
+    assert sc_get(http, emu, sc, page_size=2000)["search_criteria"]["page_size"] == 500
+    seen = []
+    page = 1
+    while True:
+        body = sc_get(http, emu, sc, page_size=100, page=page)
+        if not body["items"]:
+            break
+        assert body["total_count"] == len(at_default) and body["search_criteria"]["current_page"] == page
+        seen += [i["path"] for i in body["items"]]
+        page += 1
+    assert seen == at_default and page == -(-len(at_default) // 100) + 1
+    store = sc_get(http, emu, sc, scope="store", code="fr")
+    assert store["total_count"] == len(at_store) and [i["path"] for i in store["items"]] == at_store
+    values = sc_values(store)
+    assert values["general/locale/code"] == "fr_FR" and values["general/store_information/name"] is None
+    assert all(isinstance(v, str) or v is None for v in values.values())
+
+
+def test_sysconfig_scope_codes(emu, http, sc):
+    path = "general/locale/code"
+    assert sc_get(http, emu, sc, paths=path, scope="website", code="b2b")["items"][0]["scope_code"] == "b2b"
+    assert sc_get(http, emu, sc, paths=path, scope="store", code="b2b_en")["total_count"] == 1
+    body = sc_get(http, emu, sc, paths=path, scope="website", code="nowhere", expect=404)
+    assert body == {"message": SC_MSG_WEBSITE.format("%1"), "parameters": ["nowhere"]}
+    assert sc_get(http, emu, sc, paths=path, scope="store", code="nowhere", expect=404) == {"message": SC_MSG_STORE}
+    # the admin rows (id 0) are not scopes; a website code is no store code and the reverse
+    assert sc_get(http, emu, sc, scope="website", code="admin", expect=404)["parameters"] == ["admin"]
+    sc_get(http, emu, sc, scope="store", code="admin", expect=404)
+    sc_get(http, emu, sc, scope="store", code="base", expect=404)
+    sc_get(http, emu, sc, scope="website", code="fr", expect=404)
+    body = sc_get(http, emu, sc, scope="website", expect=400)
+    assert body == {"message": "A scope code is missing. Enter a code and try again."}
+    body = sc_get(http, emu, sc, scope="default", code="base", expect=400)
+    assert body["parameters"] == ["default"] and "can't include a scope code" in body["message"]
+    body = sc_get(http, emu, sc, scope="websites", code="base", expect=400)
+    assert body == {"message": 'The "%1" value doesn\'t exist. Enter another value.', "parameters": ["websites"]}
+
+
+@pytest.mark.parametrize("inherit", [False, True])
+def test_sysconfig_inherit_switch(emu, http, sc, inherit):
+    emu.set_system_config(TENANT, [
+        {"path": "general/store_information/name", "value": "Default Shop", "scope": "default"},
+        {"path": "general/store_information/name", "value": "Base Shop", "scope": "website", "scope_code": "base"},
+        {"path": "general/store_information/phone", "value": "555-0100", "scope": "default"},
+        {"path": "carriers/flatrate/price", "value": "6.00", "scope": "website", "scope_code": "b2b"},
+        {"path": "general/locale/code", "value": "fr_FR", "scope": "store", "scope_code": "fr"},
+    ])
+    assert emu.set_system_config_mode(TENANT, inherit=inherit)["inherit"] is inherit
+    paths = "general/store_information/name,general/store_information/phone,general/locale/code,general/locale/weekend"
+    fr = sc_values(sc_get(http, emu, sc, paths=paths, cond="in", scope="store", code="fr"))
+    base = sc_values(sc_get(http, emu, sc, paths=paths + ",carriers/flatrate/price", cond="in",
+                            scope="website", code="base"))
+    b2b = sc_values(sc_get(http, emu, sc, paths="carriers/flatrate/price", scope="website", code="b2b"))
+    default = sc_values(sc_get(http, emu, sc, paths=paths + ",carriers/flatrate/price", cond="in"))
+    assert fr["general/locale/code"] == "fr_FR" and b2b["carriers/flatrate/price"] == "6.00"
+    # default scope: stored value, else the catalog default, whatever the switch
+    assert default == {"general/store_information/name": "Default Shop", "general/store_information/phone": "555-0100",
+                       "general/locale/code": "en_US", "general/locale/weekend": "0,6",
+                       "carriers/flatrate/price": "5.00"}
+    if inherit:  # store -> its website -> default -> catalog default
+        assert fr["general/store_information/name"] == "Base Shop"
+        assert fr["general/store_information/phone"] == "555-0100" and fr["general/locale/weekend"] == "0,6"
+        assert base["general/store_information/name"] == "Base Shop" and base["general/locale/code"] == "en_US"
+        assert base["carriers/flatrate/price"] == "5.00"
+    else:  # only what is stored at that very scope and code
+        assert fr["general/store_information/name"] is None and fr["general/store_information/phone"] is None
+        assert fr["general/locale/weekend"] is None
+        assert base == {"general/store_information/name": "Base Shop", "general/store_information/phone": None,
+                        "general/locale/code": None, "general/locale/weekend": None,
+                        "carriers/flatrate/price": None}
+
+
+@pytest.mark.parametrize("unknown", ["omit", "null"])
+def test_sysconfig_unknown_paths_switch(emu, http, sc, unknown):
+    emu.set_system_config_mode(TENANT, unknown_paths=unknown)
+    emu.restrict_system_config("cid-conf", ["payment/checkmo/*"])
+    asked = ["general/locale/code", "fictional/path", "currency/options/base", "payment/checkmo/active"]
+    body = sc_get(http, emu, sc, paths=",".join(asked), cond="in", scope="store", code="fr")
+    # currency/options/base is not visible at store scope; payment/checkmo/* is denied to cid-conf
+    if unknown == "omit":
+        assert body["items"] == [{"path": "general/locale/code", "value": "fr_FR", "scope": "store",
+                                  "scope_code": "fr"}]
+        assert body["total_count"] == 1
+    else:
+        assert [i["path"] for i in body["items"]] == asked and body["total_count"] == 4
+        assert [i["value"] for i in body["items"]] == ["fr_FR", None, None, None]
+        assert all(i["scope"] == "store" and i["scope_code"] == "fr" for i in body["items"])
+    # never in an unfiltered read
+    everything = [i["path"] for i in sc_get(http, emu, sc, page_size=0, page=1)["items"]]
+    everything += [i["path"] for i in sc_get(http, emu, sc, page_size=0, page=2)["items"]]
+    assert "fictional/path" not in everything and not any(p.startswith("payment/checkmo/") for p in everything)
+
+
+@pytest.mark.parametrize("echo", [True, False])
+def test_sysconfig_echo_scope_code_switch(emu, http, sc, echo):
+    emu.set_system_config_mode(TENANT, echo_scope_code=echo)
+    for scope, code in (("website", "base"), ("store", "fr")):
+        item = sc_get(http, emu, sc, paths="general/locale/code", scope=scope, code=code)["items"][0]
+        assert item["scope"] == scope
+        assert (item.get("scope_code") == code) if echo else ("scope_code" not in item)
+        item = sc_get(http, emu, sc, scope=scope, code=code, page_size=1)["items"][0]
+        assert ("scope_code" in item) is echo
+    assert "scope_code" not in sc_get(http, emu, sc, paths="general/locale/code")["items"][0]
+    # a PUT's echo always names the code (as in Adobe's example)
+    saved = sc_put(http, emu, sc, [{"path": "carriers/flatrate/price", "value": "6.00", "scope": "website",
+                                    "scope_code": "base"}])
+    assert saved == {"items": [{"path": "carriers/flatrate/price", "value": "6.00", "scope": "website",
+                                "scope_code": "base"}], "errors": []}
+
+
+@pytest.mark.parametrize("obscured", ["mask", "plain", "null"])
+def test_sysconfig_obscured_switch(emu, http, sc, obscured):
+    secret_default, secret_site = "sk_live_DEFAULT_0123456789", "sk_live_WEBSITE_9876543210"
+    emu.set_system_config(TENANT, [
+        {"path": "payment/stripe_payments/api_key", "value": secret_default},
+        {"path": "payment/stripe_payments/secret", "value": ""},
+    ], replace=False)
+    emu.set_system_config_mode(TENANT, obscured=obscured, inherit=True)
+    paths = "payment/stripe_payments/api_key,payment/stripe_payments/secret,payment/stripe_payments/password," \
+            "payment/stripe_payments/title"
+    expected = {"mask": "******", "plain": secret_default, "null": None}[obscured]
+    values = sc_values(sc_get(http, emu, sc, paths=paths, cond="in"))
+    assert values == {"payment/stripe_payments/api_key": expected,
+                      "payment/stripe_payments/secret": None if obscured == "null" else "",
+                      "payment/stripe_payments/password": None, "payment/stripe_payments/title": None}
+    # inherited too
+    inherited = sc_values(sc_get(http, emu, sc, paths="payment/stripe_payments/api_key", scope="website",
+                                 code="base"))
+    assert inherited["payment/stripe_payments/api_key"] == expected
+    # a PUT: saved, echoed as a read shows it; "******" keeps the value
+    saved = sc_put(http, emu, sc, [
+        {"path": "payment/stripe_payments/api_key", "value": secret_site, "scope": "website", "scope_code": "base"},
+        {"path": "payment/stripe_payments/api_key", "value": "******"},
+    ])
+    assert [i["value"] for i in saved["items"]] == {
+        "mask": ["******", "******"], "plain": [secret_site, secret_default], "null": [None, None]}[obscured]
+    stored = {(i["scope"], i["path"]): i["value"] for i in emu.system_config(TENANT)}
+    assert stored[("default", "payment/stripe_payments/api_key")] == secret_default
+    assert stored[("website", "payment/stripe_payments/api_key")] == secret_site
+    secrets = emu.secrets_by_kind()
+    assert {secret_default, secret_site} <= set(secrets["config_secrets"]) <= set(secrets["all"])
+    assert "" not in secrets["config_secrets"] and "******" not in secrets["config_secrets"]
+    recorded = json.dumps(emu.requests())
+    assert secret_default not in recorded and secret_site not in recorded
+
+
+def test_sysconfig_put_partial_errors(emu, http, sc):
+    items = [
+        {"path": "general/store_information/name", "value": "Acme Default", "scope": "default"},
+        {"path": "carriers/flatrate/price", "value": "6.00", "scope": "website", "scope_code": "base"},
+        {"path": "fictional/path", "value": "VALUE-NEVER-ECHOED-1", "scope": "default"},
+        {"path": "general/locale/timezone", "value": "VALUE-NEVER-ECHOED-2", "scope": "store", "scope_code": "fr"},
+        {"path": "general/locale/code", "value": "VALUE-NEVER-ECHOED-3", "scope": "website", "scope_code": "nowhere"},
+        {"path": "general/locale/code", "value": "VALUE-NEVER-ECHOED-4", "scope": "store", "scope_code": "gone"},
+        {"path": "general/locale/code", "value": "VALUE-NEVER-ECHOED-5", "scope": "website"},
+        {"path": "general/locale/code", "value": "VALUE-NEVER-ECHOED-6", "scope": "global"},
+        {"path": "tax/defaults/country", "value": "DE", "scope_code": ""},  # scope left out: default
+        {"path": "general/locale/code", "value": "de_DE", "scope": "store", "scope_code": "b2b_en"},
+        {"path": "carriers/flatrate/active", "value": True, "scope": "website", "scope_code": "b2b"},
+        {"path": "carriers/flatrate/sort_order", "value": 3, "scope": "website", "scope_code": "b2b"},
+        {"path": "carriers/flatrate/handling_fee", "value": 2.0, "scope": "website", "scope_code": "b2b"},
+        {"path": "general/locale/code", "value": "nl_NL", "scope": "store", "scope_code": "b2b_en"},  # last wins
+    ]
+    r = http.put(emu.accs_url(TENANT) + "/V1/system/config", headers={"Authorization": "Bearer " + sc},
+                 json={"items": items}, timeout=30)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["items"] == [
+        {"path": "general/store_information/name", "value": "Acme Default", "scope": "default"},
+        {"path": "carriers/flatrate/price", "value": "6.00", "scope": "website", "scope_code": "base"},
+        {"path": "tax/defaults/country", "value": "DE", "scope": "default"},
+        {"path": "general/locale/code", "value": "de_DE", "scope": "store", "scope_code": "b2b_en"},
+        {"path": "carriers/flatrate/active", "value": "1", "scope": "website", "scope_code": "b2b"},
+        {"path": "carriers/flatrate/sort_order", "value": "3", "scope": "website", "scope_code": "b2b"},
+        {"path": "carriers/flatrate/handling_fee", "value": "2", "scope": "website", "scope_code": "b2b"},
+        {"path": "general/locale/code", "value": "nl_NL", "scope": "store", "scope_code": "b2b_en"},
+    ]
+    assert body["errors"] == [
+        {"path": "fictional/path", "scope": "default", "message": SC_MSG_PATH.format("fictional/path")},
+        {"path": "general/locale/timezone", "scope": "store", "scope_code": "fr",
+         "message": SC_MSG_PATH.format("general/locale/timezone")},
+        {"path": "general/locale/code", "scope": "website", "scope_code": "nowhere",
+         "message": SC_MSG_WEBSITE.format("nowhere")},
+        {"path": "general/locale/code", "scope": "store", "scope_code": "gone", "message": SC_MSG_STORE},
+        {"path": "general/locale/code", "scope": "website",
+         "message": "A scope code is missing. Enter a code and try again."},
+        {"path": "general/locale/code", "scope": "global",
+         "message": 'The "global" value doesn\'t exist. Enter another value.'},
+    ]
+    assert "VALUE-NEVER-ECHOED" not in r.text
+    stored = emu.system_config(TENANT)
+    assert {"path": "general/locale/code", "value": "nl_NL", "scope": "store", "scope_code": "b2b_en"} in stored
+    assert {"path": "carriers/flatrate/active", "value": "1", "scope": "website", "scope_code": "b2b"} in stored
+    assert not any("VALUE-NEVER-ECHOED" in str(i["value"]) for i in stored)
+    assert sc_values(sc_get(http, emu, sc, paths="carriers/flatrate/price", scope="website", code="base")) == {
+        "carriers/flatrate/price": "6.00"}
+    assert sc_put(http, emu, sc, []) == {"items": [], "errors": []}
+
+
+def test_sysconfig_restricted_client(emu, http, sc):
+    other = cc_token(http, emu, client_id="cid-other", secret="secret-other-CCCC")
+    assert emu.restrict_system_config("cid-conf", ["payment/*", "*/password"]) == {
+        "cid-conf": ["payment/*", "*/password"]}
+    total = len(emu.system_config_catalog())
+    denied = [c["path"] for c in emu.system_config_catalog()
+              if c["path"].startswith("payment/") or c["path"].endswith("/password")]
+    assert sc_get(http, emu, sc)["total_count"] == total - len(denied)
+    assert sc_get(http, emu, other)["total_count"] == total
+    assert sc_get(http, emu, sc, paths="payment/checkmo/active")["items"] == []
+    assert sc_get(http, emu, other, paths="payment/checkmo/active")["items"][0]["value"] == "1"
+    body = sc_put(http, emu, sc, [{"path": "payment/checkmo/active", "value": "0", "scope": "website",
+                                   "scope_code": "base"},
+                                  {"path": "system/smtp/password", "value": "hunter2-smtp"},
+                                  {"path": "payment/checkmo/title", "value": "Cheque", "scope": "store",
+                                   "scope_code": "fr"}])
+    assert body["items"] == []
+    assert [e["message"] for e in body["errors"]] == [
+        SC_MSG_PATH.format("payment/checkmo/active"), SC_MSG_PATH.format("system/smtp/password"),
+        SC_MSG_PATH.format("payment/checkmo/title")]
+    assert not any(i["path"].startswith("payment/") for i in emu.system_config(TENANT))
+    assert sc_put(http, emu, other, [{"path": "payment/checkmo/active", "value": "0"}])["errors"] == []
+    assert emu.restrict_system_config("cid-conf", []) == {}
+    assert sc_get(http, emu, sc, paths="payment/checkmo/active")["items"][0]["value"] == "0"
+    assert emu.system_config_restrictions() == {}
+
+
+def test_sysconfig_put_malformed_bodies(emu, http, sc):
+    before = emu.system_config(TENANT)
+    cases = [
+        ("not json at all", "Decoding error: %1"),
+        (json.dumps([{"path": "general/locale/code", "value": "x"}]), '"%fieldName" is required. Enter and try again.'),
+        (json.dumps({"items": {"path": "general/locale/code"}}), '"%fieldName" is required. Enter and try again.'),
+        (json.dumps({"item": []}), '"%fieldName" is required. Enter and try again.'),
+        (json.dumps({"items": ["general/locale/code"]}), "type is invalid"),
+        (json.dumps({"items": [{"value": "x"}]}), '"%fieldName" is required'),
+        (json.dumps({"items": [{"path": "", "value": "x"}]}), '"%fieldName" is required'),
+        (json.dumps({"items": [{"path": 5, "value": "x"}]}), "type is invalid"),
+        (json.dumps({"items": [{"path": "general/locale/code"}]}), '"%fieldName" is required'),
+        (json.dumps({"items": [{"path": "general/locale/code", "value": {"a": "SECRET-DICT"}}]}), "type is invalid"),
+        (json.dumps({"items": [{"path": "general/locale/code", "value": ["SECRET-LIST"]}]}), "type is invalid"),
+        (json.dumps({"items": [{"path": "general/locale/code", "value": None}]}), "type is invalid"),
+        (json.dumps({"items": [{"path": "general/locale/code", "value": "x", "scope": 1}]}), "type is invalid"),
+        (json.dumps({"items": [{"path": "tax/defaults/country", "value": "FR"},
+                               {"path": "general/locale/code", "value": {}}]}), "type is invalid"),
+    ]
+    for raw, message in cases:
+        body = sc_put(http, emu, sc, raw=raw, expect=400)
+        assert message in body["message"], (raw, body)
+        assert "SECRET" not in json.dumps(body)
+    assert sc_put(http, emu, sc, raw=cases[-1][0].replace(', {"path": "general/locale/code", "value": {}}', ""),
+                  expect=200)["items"][0]["value"] == "FR"
+    assert emu.system_config(TENANT) != before
+    body = sc_put(http, emu, sc, raw=json.dumps({"items": [{"path": "general/locale/code", "value": None}]}),
+                  expect=400)
+    assert body["parameters"] == {"fieldName": "items[0].value", "type": "string"}
+
+
+def test_sysconfig_auth(emu, http, sc):
+    expected = {"message": "The consumer isn't authorized to access %resources.",
+                "parameters": {"resources": "Magento_Config::config"}}
+    expired = emu.mint_access_token("cid-conf", ["openid", "commerce.accs"], expires_in=0)
+    for tok in (None, "at-" + "z" * 43, expired, cc_token(http, emu, scope="openid")):
+        r = accs_get(http, emu, "system/config", tok)
+        assert r.status_code == 401 and r.json() == expected
+        assert sc_put(http, emu, tok, [{"path": "tax/defaults/country", "value": "FR"}], expect=401) == expected
+    assert not any(i["path"] == "tax/defaults/country" for i in emu.system_config(TENANT))
+    emu.set_tenant(TENANT, required_org_id="ORG123@AdobeOrg")
+    assert accs_get(http, emu, "system/config", sc).status_code == 403
+    r = accs_get(http, emu, "system/config", sc, headers={"x-gw-ims-org-id": "ORG123@AdobeOrg"})
+    assert r.status_code == 200
+    assert accs_get(http, emu, "system/config", sc, tenant="ghost").status_code == 404
+    r = http.post(emu.accs_url(TENANT) + "/V1/system/config", headers={"Authorization": "Bearer " + sc,
+                  "x-gw-ims-org-id": "ORG123@AdobeOrg"}, json={"items": []})
+    assert r.status_code == 404 and r.json() == {"message": "Request does not match any route."}
+
+
+def test_sysconfig_faults(emu, http, sc):
+    item = [{"path": "tax/defaults/country", "value": "FR"}]
+    emu.add_fault("accs.systemConfig", status=429, retry_after="2")
+    r = accs_get(http, emu, "system/config", sc)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2" and r.json()["message"]
+    emu.add_fault("accs.%s.systemConfig" % TENANT, status=503)
+    assert sc_put(http, emu, sc, item, expect=503)["message"]
+    assert not any(i["path"] == "tax/defaults/country" for i in emu.system_config(TENANT))  # not applied
+    emu.add_fault("accs.systemConfig", status=502, body="html")
+    r = accs_get(http, emu, "system/config", sc)
+    assert r.status_code == 502 and "<html>" in r.text
+    emu.add_fault("accs.systemConfig", delay=0.4)
+    start = time.monotonic()
+    assert accs_get(http, emu, "system/config", sc).status_code == 200
+    assert time.monotonic() - start >= 0.4
+    emu.add_fault("accs.systemConfig", drop=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sc_put(http, emu, sc, item)
+    assert not any(i["path"] == "tax/defaults/country" for i in emu.system_config(TENANT))
+    # applied, then the answer lost (dropped) or replaced by a 500
+    emu.add_fault("accs.systemConfig", drop=True, process=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sc_put(http, emu, sc, item)
+    assert {"path": "tax/defaults/country", "value": "FR", "scope": "default"} in emu.system_config(TENANT)
+    emu.add_fault("accs.systemConfig", status=500, process=True)
+    sc_put(http, emu, sc, [{"path": "tax/defaults/country", "value": "DE"}], expect=500)
+    assert {"path": "tax/defaults/country", "value": "DE", "scope": "default"} in emu.system_config(TENANT)
+    emu.set_tenant("tenantB")
+    emu.add_fault("accs.tenantB.systemConfig", status=500)
+    assert accs_get(http, emu, "system/config", sc).status_code == 200
+    assert accs_get(http, emu, "system/config", sc, tenant="tenantB").status_code == 500
+    recs = emu.requests(key="accs.systemConfig")
+    assert [r["status"] for r in recs] == [429, 503, 502, 200, None, None, 500, 200, 500]
+    assert [r["fault"] for r in recs] == [True, True, True, False, True, True, True, False, True]
+
+
+def test_sysconfig_request_log_and_counters(emu, http, sc):
+    emu.clear_requests()
+    emu.reset_counters()
+    sc_get(http, emu, sc, paths="general/locale/code,currency/options/base", cond="in", scope="website", code="base")
+    sc_put(http, emu, sc, [{"path": "payment/stripe_payments/api_key", "value": "sk_live_LOGGED_NEVER"},
+                           {"path": "fictional/path", "value": "x"},
+                           {"path": "carriers/flatrate/price", "value": "6.00", "scope": "website",
+                            "scope_code": "base"}])
+    get, put = emu.requests(key="accs.%s.systemConfig" % TENANT)
+    assert get["method"] == "GET" and put["method"] == "PUT"
+    assert get["key"] == "accs.systemConfig" and get["keys"] == ["accs.systemConfig", "accs.%s.systemConfig" % TENANT]
+    assert get["endpoint"] == "systemConfig" and get["tenant"] == TENANT and get["status"] == 200
+    assert get["path"] == "/%s/V1/system/config" % TENANT and get["client_id"] == "cid-conf"
+    assert get["params"][SC_FILTER % "value"] == ["general/locale/code,currency/options/base"]
+    assert get["params"]["scope"] == ["website"] and get["params"]["scopeCode"] == ["base"]
+    assert "scopeCode=base" in get["query"] and "conditionType" in get["query"]
+    assert put["config_items"] == [
+        {"path": "payment/stripe_payments/api_key", "scope": "default", "scope_code": None},
+        {"path": "fictional/path", "scope": "default", "scope_code": None},
+        {"path": "carriers/flatrate/price", "scope": "website", "scope_code": "base"}]
+    assert put["config_saved"] == 2 and put["config_rejected"] == 1 and put["query"] == ""
+    assert "sk_live_LOGGED_NEVER" not in json.dumps(emu.requests())
+    c = emu.counters()
+    assert c["accs.systemConfig"] == 2 and c["accs.%s.systemConfig" % TENANT] == 2
+    assert [r["method"] for r in emu.requests(key="accs.systemConfig")] == ["GET", "PUT"]
+
+
+def test_sysconfig_url_length_limit(emu, http, sc):
+    """ACCS URLs over 8 KiB (path + query) get the gateway's 414 HTML page: long in-lists must be batched."""
+    paths = [c["path"] for c in emu.system_config_catalog()]
+    r = accs_get(http, emu, "system/config", sc, params=sc_params(paths=",".join(paths), cond="in"))
+    assert r.status_code == 414 and r.headers["Content-Type"].startswith("text/html") and "414" in r.text
+    rec = emu.requests(key="accs.systemConfig")[-1]
+    assert rec["status"] == 414 and rec["fault"] is False
+    batch, fitting = [], None
+    for p in paths:  # the largest prefix of the catalog that fits
+        batch.append(p)
+        url = http.prepare_request(requests.Request("GET", emu.accs_url(TENANT) + "/V1/system/config",
+                                                    params=sc_params(paths=",".join(batch), cond="in"))).url
+        if len(urlsplit(url).path) + 1 + len(urlsplit(url).query) > 8192:
+            break
+        fitting = list(batch)
+    body = sc_get(http, emu, sc, paths=",".join(fitting), cond="in")
+    assert body["total_count"] == len(fitting) > 100
+
+def test_sysconfig_control(emu, http, sc):
+    # a fresh tenant stores what a fresh installation does, consistent with storeConfigs
+    fresh = emu.system_config(TENANT)
+    assert {"path": "general/locale/code", "value": "en_US", "scope": "default"} in fresh
+    assert {"path": "general/locale/code", "value": "fr_FR", "scope": "store", "scope_code": "fr"} in fresh
+    configs = {c["code"]: c for c in emu.get_tenant(TENANT)["storeConfigs"]}
+    fr = sc_values(sc_get(http, emu, sc, paths="web/unsecure/base_url,currency/options/default", cond="in",
+                          scope="store", code="fr"))
+    assert fr == {"web/unsecure/base_url": configs["fr"]["base_url"],
+                  "currency/options/default": configs["fr"]["default_display_currency_code"]}
+    order = {"default": 0, "website": 1, "store": 2}
+    keys = [(order[i["scope"]], i.get("scope_code", ""), i["path"]) for i in fresh]
+    assert keys == sorted(keys)
+    assert emu.system_config_mode(TENANT) == {"inherit": False, "unknown_paths": "omit", "echo_scope_code": True,
+                                              "obscured": "mask"}
+    # replace, merge, None removes
+    got = emu.set_system_config(TENANT, [{"path": "tax/defaults/country", "value": "FR"},
+                                         {"path": "carriers/flatrate/price", "value": 7, "scope": "website",
+                                          "scope_code": "b2b"}])
+    assert got == [{"path": "tax/defaults/country", "value": "FR", "scope": "default"},
+                   {"path": "carriers/flatrate/price", "value": "7", "scope": "website", "scope_code": "b2b"}]
+    got = emu.set_system_config(TENANT, [{"path": "tax/defaults/country", "value": None},
+                                         {"path": "general/locale/code", "value": "de_DE", "scope": "store",
+                                          "scope_code": "b2b_en"}], replace=False)
+    assert got == emu.system_config(TENANT) == [
+        {"path": "carriers/flatrate/price", "value": "7", "scope": "website", "scope_code": "b2b"},
+        {"path": "general/locale/code", "value": "de_DE", "scope": "store", "scope_code": "b2b_en"}]
+    assert emu.get_tenant(TENANT)["system_config"] == got
+    for bad in ([{"path": "fictional/path", "value": "x"}],
+                [{"path": "general/locale/timezone", "value": "x", "scope": "store", "scope_code": "fr"}],
+                [{"path": "general/locale/code", "value": "x", "scope": "website", "scope_code": "nowhere"}],
+                [{"path": "general/locale/code", "value": "x", "scope": "websites", "scope_code": "base"}],
+                [{"path": "general/locale/code", "value": {"x": 1}}],
+                [{"path": "general/locale/code", "value": "x", "colour": "red"}]):
+        with pytest.raises(EmulatorError):
+            emu.set_system_config(TENANT, bad)
+    for bad in ({"inherit": "yes"}, {"unknown_paths": "drop"}, {"obscured": "hidden"}, {"echo_scope_code": 1}):
+        with pytest.raises(EmulatorError):
+            emu.set_system_config_mode(TENANT, **bad)
+    with pytest.raises(EmulatorError):
+        emu.set_system_config("ghost", [])
+    with pytest.raises(EmulatorError):
+        emu.restrict_system_config("cid-conf", "payment/*")  # a string, not a list of globs
+    # set_tenant: the two keys; the seed keeps only entries whose scope codes exist
+    t = emu.set_tenant(TENANT, system_config=[{"path": "payment/klarna_kp/secret", "value": "klarna-SEED-secret"}],
+                       system_config_mode={"inherit": True, "obscured": "plain"})
+    assert t["system_config"] == [{"path": "payment/klarna_kp/secret", "value": "klarna-SEED-secret",
+                                   "scope": "default"}]
+    assert t["system_config_mode"] == {"inherit": True, "unknown_paths": "omit", "echo_scope_code": True,
+                                       "obscured": "plain"}
+    assert "klarna-SEED-secret" in emu.secrets_by_kind()["config_secrets"]
+    with pytest.raises(EmulatorError):
+        emu.set_tenant(TENANT, system_config_mode={"bogus": True})
+    views = [v for v in emu.get_tenant(TENANT)["storeViews"] if v["code"] != "fr"]
+    assert not any(i.get("scope_code") == "fr" for i in emu.set_tenant(TENANT, storeViews=views)["system_config"])
+    # reset forgets values, switches, restrictions and configuration secrets
+    emu.restrict_system_config("cid-conf", ["payment/*"])
+    emu.reset()
+    assert emu.system_config_restrictions() == {} and emu.secrets() == []
+    emu.set_tenant(TENANT)
+    assert emu.system_config(TENANT) == fresh and len(fresh) == 13
+    assert emu.system_config_mode(TENANT)["inherit"] is False
+
+
+# ------------------------------------------------------------------------------------------
 # TLS
 
 
