@@ -68,7 +68,8 @@ def commerce_value(value, label):
             raise ConfigError("Setting %s has a list holding a list, dictionary or null: a list value may hold only "
                               "strings, numbers and booleans." % label)
         return ListValue(",".join(commerce_value(v, label) for v in value))
-    raise ConfigError("Setting %s has a %s value: give a string, number, boolean or list." % (label, type(value).__name__))
+    kind = "dictionary" if isinstance(value, dict) else type(value).__name__
+    raise ConfigError("Setting %s has a %s value: give a string, number, boolean or list." % (label, kind))
 
 
 def same_value(desired, current):

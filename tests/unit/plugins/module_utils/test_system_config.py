@@ -18,7 +18,7 @@ def test_values_are_written_as_commerce_stores_them(value, stored):
 
 @pytest.mark.parametrize("value, sentence", [
     (None, "Setting p has value null, and the API cannot remove a value: give the value to hold, or leave the setting out."),
-    ({"a": 1}, "Setting p has a dict value: give a string, number, boolean or list."),
+    ({"a": 1}, "Setting p has a dictionary value: give a string, number, boolean or list."),
     ([["a"]], "Setting p has a list holding a list, dictionary or null: a list value may hold only strings, numbers and booleans."),
 ])
 def test_values_the_api_cannot_hold_are_refused(value, sentence):
