@@ -127,7 +127,7 @@ changes:
   returned: always
   type: list
   elements: dict
-  sample: [{"path": "general/locale/code", "scope": "default", "scope_code": null, "action": "update",
+  sample: [{"path": "general/locale/code", "scope": "default", "scope_code": null, "action": "updated",
             "before": "fr_FR", "after": "en_US"}]
 unchanged:
   description: How many declared settings already held their value.
