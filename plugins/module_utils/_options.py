@@ -130,3 +130,82 @@ SYSTEM_CONFIG_INFO_RULES = dict(
     ACCS_CONNECTION_RULES,
     mutually_exclusive=ACCS_CONNECTION_RULES["mutually_exclusive"] + [("scope", "config_scopes"), ("scope_code", "config_scopes")],
 )
+
+OWNERSHIP_SPEC = dict(
+    prune=dict(type="bool", default=False),
+    owner_prefix=dict(type="str"),
+)
+_STATE = dict(type="str", default="present", choices=["present", "absent"])
+_RULES = dict(type="list", elements="dict", options=dict(
+    field=dict(type="str", required=True),
+    operator=dict(type="str", required=True),
+    value=dict(type="str"),
+))
+
+WEBHOOK_SPEC = dict(
+    webhooks=dict(type="list", elements="dict", required=True, options=dict(
+        webhook_method=dict(type="str", required=True),
+        webhook_type=dict(type="str", required=True, choices=["before", "after"]),
+        batch_name=dict(type="str", required=True),
+        hook_name=dict(type="str", required=True),
+        url=dict(type="str"),
+        method=dict(type="str"),
+        priority=dict(type="int"),
+        required=dict(type="bool"),
+        soft_timeout=dict(type="int"),
+        timeout=dict(type="int"),
+        ttl=dict(type="int"),
+        fallback_error_message=dict(type="str"),
+        batch_order=dict(type="int"),
+        fields=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            source=dict(type="str"),
+        )),
+        rules=_RULES,
+        headers=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            value=dict(type="str", required=True),
+        )),
+        developer_console_oauth=dict(type="dict", options=dict(
+            client_id=dict(type="str", required=True),
+            client_secret=dict(type="str", required=True, no_log=True),
+            org_id=dict(type="str", required=True),
+            environment=dict(type="str", choices=["production", "staging"]),
+        )),
+        state=_STATE,
+    )),
+    sensitive_headers=dict(type="list", elements="str", no_log=False),
+    **OWNERSHIP_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
+
+EVENT_SUBSCRIPTION_SPEC = dict(
+    subscriptions=dict(type="list", elements="dict", required=True, options=dict(
+        name=dict(type="str", required=True),
+        parent=dict(type="str"),
+        fields=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            source=dict(type="str"),
+            converter=dict(type="str"),
+        )),
+        rules=_RULES,
+        destination=dict(type="str"),
+        priority=dict(type="bool"),
+        hipaa_audit_required=dict(type="bool"),
+        provider_id=dict(type="str"),
+        state=_STATE,
+    )),
+    **OWNERSHIP_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
+
+EVENT_PROVIDER_SPEC = dict(
+    providers=dict(type="list", elements="dict", required=True, options=dict(
+        provider_id=dict(type="str", required=True),
+        instance_id=dict(type="str"),
+        label=dict(type="str"),
+        description=dict(type="str"),
+        workspace_configuration=dict(type="raw", no_log=True),
+        state=_STATE,
+    )),
+    update_workspace_configuration=dict(type="str", default="on_create", choices=["on_create", "always"]),
+    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
