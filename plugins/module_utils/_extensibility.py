@@ -473,3 +473,93 @@ def run_event_providers(params, check_mode=False, warnings=None):
     mode = params.get("update_workspace_configuration") or "on_create"
     return _run(params, check_mode, warnings if warnings is not None else [], _providers_desired,
                 lambda client: Providers(client, mode), noun="event provider")
+
+
+# --------------------------------------------------------------------------- eventing configuration, reading
+CHECKS = (
+    ("technical_service_account_configured", "no technical service account is configured: set the workspace "
+                                             "configuration"),
+    ("technical_service_account_can_connect_to_io_events", "the technical service account cannot connect to Adobe "
+                                                           "I/O Events: check the workspace's credentials and APIs"),
+    ("provider_id_valid", "the configured provider id is not valid in Adobe I/O Events: create it there or fix "
+                          "provider_id"),
+)
+
+
+def _io_check(resource):
+    body = resource.call("GET", "/V1/adobe_io_events/check_configuration")
+    return body if isinstance(body, dict) else {}
+
+
+def _failed_checks(check):
+    failed = [text for key, text in CHECKS if check.get(key) is False]
+    if check.get("status") not in (None, "ok") and not failed:
+        failed.append("its status is %s" % check.get("status"))
+    if "provider_id_configured" in check and not check.get("provider_id_configured"):
+        failed.append("no provider id is configured")
+    return failed
+
+
+def run_eventing_config(params, check_mode=False, warnings=None):
+    """PUT eventing/updateConfiguration when the default provider needs it (nothing reads the rest back)."""
+    warnings = [] if warnings is None else warnings
+    client, tokens = open_accs(params, warnings)
+    api = _Listed(client)
+    default = next((p for p in api.listing("/V1/eventing/eventProvider") if isinstance(p, dict) and not p.get("id")),
+                   None)
+    workspace = params.get("workspace_configuration")
+    if isinstance(workspace, (dict, list)):
+        workspace = json.dumps(workspace)
+    config = {"enabled": params.get("enabled", True)}
+    missing = default is None or not default.get("provider_id")
+    unset_workspace = not (default or {}).get("workspace_configuration")  # a stored one reads masked, not empty
+    if params.get("force") or missing:
+        config.update({k: params[k] for k in ("merchant_id", "environment_id", "provider_id", "instance_id")
+                       if params.get(k) is not None})
+    if workspace and (params.get("force") or missing or unset_workspace):
+        config["workspace_configuration"] = workspace
+    apply = bool(params.get("force") or missing or (unset_workspace and workspace))
+    # The names of what is (or would be) sent, never the values.
+    result = {"changed": apply, "sent": sorted(config) if apply else []}
+    if apply and not check_mode:
+        api.call("PUT", "/V1/eventing/updateConfiguration", {"config": config})
+    if params.get("check", True):
+        result["check"] = _io_check(api)
+        failed = _failed_checks(result["check"])
+        if failed and params.get("require_ok"):
+            raise ConfigError("%s's Adobe I/O Events check failed: %s." % (api.where, "; ".join(failed)),
+                              error_kind="io_events_check", check=result["check"], requests=dict(api.requests))
+    result["requests"] = dict(api.requests)
+    result.update(token_facts(tokens, client))
+    return result
+
+
+def run_extensibility_info(params, check_mode=False, warnings=None):
+    """Webhooks, subscriptions and providers in the shapes the modules take, the supported lists and the check."""
+    warnings = [] if warnings is None else warnings
+    wanted = set(params.get("gather") or ("webhooks", "subscriptions", "providers", "supported", "check"))
+    client, tokens = open_accs(params, warnings)
+    api = _Listed(client)
+    result = {"changed": False}
+    if "webhooks" in wanted:
+        hooks = []
+        for hook in api.listing("/V1/webhooks/list"):
+            hook = {k: v for k, v in hook.items() if v not in (None, "", [])}
+            oauth = hook.get("developer_console_oauth")
+            if isinstance(oauth, dict):
+                oauth.pop("client_secret", None)  # masked by ACCS: the export says so in its docs
+            hooks.append(hook)
+        result["webhooks"] = hooks
+    if "subscriptions" in wanted:
+        result["subscriptions"] = api.listing("/V1/eventing/getEventSubscriptions")
+    if "providers" in wanted:
+        result["providers"] = [{k: v for k, v in p.items() if k not in ("id", "workspace_configuration")}
+                               for p in api.listing("/V1/eventing/eventProvider") if p.get("id")]
+    if "supported" in wanted:
+        result["supported_webhooks"] = [e.get("name") for e in api.listing("/V1/webhooks/supportedList")]
+        result["supported_events"] = [e.get("name") for e in api.listing("/V1/eventing/supportedList")]
+    if "check" in wanted:
+        result["check"] = _io_check(api)
+    result["requests"] = dict(api.requests)
+    result.update(token_facts(tokens, client))
+    return result

@@ -209,3 +209,21 @@ EVENT_PROVIDER_SPEC = dict(
     update_workspace_configuration=dict(type="str", default="on_create", choices=["on_create", "always"]),
     **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
 )
+
+EVENTING_CONFIG_SPEC = dict(
+    enabled=dict(type="bool", default=True),
+    merchant_id=dict(type="str"),
+    environment_id=dict(type="str"),
+    provider_id=dict(type="str"),
+    instance_id=dict(type="str"),
+    workspace_configuration=dict(type="raw", no_log=True),
+    force=dict(type="bool", default=False),
+    check=dict(type="bool", default=True),
+    require_ok=dict(type="bool", default=False),
+    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
+
+EXTENSIBILITY_INFO_SPEC = dict(
+    gather=dict(type="list", elements="str", choices=["webhooks", "subscriptions", "providers", "supported", "check"]),
+    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+)
