@@ -285,10 +285,9 @@ class EmulatorControl:
         """Replace the tenant's supported webhook and/or event names (lists of strings; None:
         unchanged).  Returns {"webhooks": [...], "events": [...]}."""
         body = {}
-        if webhooks is not None:
-            body["webhooks"] = list(webhooks)
-        if events is not None:
-            body["events"] = list(events)
+        for name, value in (("webhooks", webhooks), ("events", events)):
+            if value is not None:
+                body[name] = value if isinstance(value, str) else list(value)  # a str: the server says no
         return self._call("POST", "/tenants/%s/supported" % tenant, body)
 
     def supported(self, tenant):
