@@ -114,7 +114,8 @@ WH_HOOK_NAME = "The hook name can contain only alphanumeric characters and under
 WH_HOOK_NAME_LONG = "The hook name can not be longer than %1 characters."
 WH_BATCH_NAME = "The batch name can contain only alphanumeric characters and underscores."
 WH_TYPE = "The webhook type can be one of [before, after]"
-WH_UNSUPPORTED = 'The webhook method "%1" is not supported. The list of supported webhooks: GET /V1/webhooks/supportedList'
+WH_UNSUPPORTED = ('The webhook method "%1" is not supported. The list of supported webhooks: '
+                  "GET /V1/webhooks/supportedList")
 WH_NON_NEGATIVE = 'The "%1" value must be a non-negative integer.'
 WH_OPERATOR = 'The rule operator "%1" is not supported. Supported operators: %2'
 WH_OAUTH = "Values for the following fields must be provided for Developer Console OAuth: %1"
@@ -332,7 +333,7 @@ def parse_webhook(w, supported=None, full=True):
         raise ExtError(400, WH_TYPE)
     if not full:
         return hook
-    if supported is not None and hook["webhook_method"] not in supported:
+    if supported is not None and hook["webhook_method"] not in {normalise_method(n) for n in supported}:
         raise ExtError(400, WH_UNSUPPORTED, [w.get("webhook_method")])
     for key in ("method", "fallback_error_message"):
         value = _str(w, key, where)

@@ -1846,7 +1846,8 @@ def test_ext_webhook_batch_order_applies_to_batch(emu, http, xt):
      'The webhook method "observer.no_such_event" is not supported. The list of supported webhooks: '
      "GET /V1/webhooks/supportedList"),
     (hook(timeout=-1), 400, 'The "timeout" value must be a non-negative integer.'),
-    (hook(ttl="many"), 400, 'The "webhook.ttl" value\'s type is invalid. The "int" type was expected. Verify and try again.'),
+    (hook(ttl="many"), 400,
+     'The "webhook.ttl" value\'s type is invalid. The "int" type was expected. Verify and try again.'),
     (hook(rules=[{"field": "f", "operator": "like", "value": "x"}]), 400,
      'The rule operator "like" is not supported. Supported operators: greaterThan, lessThan, equal, notEqual, '
      "regex, in, isEmpty, notEmpty"),
@@ -1856,7 +1857,8 @@ def test_ext_webhook_batch_order_applies_to_batch(emu, http, xt):
                                    "environment": "dev"}), 400,
      'The Developer Console OAuth environment "dev" is not valid. Valid environments: production, staging'),
     (hook(url="   "), 400, '"webhook.url" is required. Enter and try again.'),
-    ({k: v for k, v in hook().items() if k != "hook_name"}, 400, '"webhook.hook_name" is required. Enter and try again.'),
+    ({k: v for k, v in hook().items() if k != "hook_name"}, 400,
+     '"webhook.hook_name" is required. Enter and try again.'),
     (None, 400, '"webhook" is required. Enter and try again.'),
 ])
 def test_ext_webhook_validation(emu, http, xt, w, status, message):
@@ -1914,7 +1916,8 @@ def test_ext_webhook_write_answer_switch(emu, http, xt, answer):
 def test_ext_supported_lists(emu, http, xt):
     wh = xcall(http, emu, xt, "GET", "webhooks/supportedList", expect=200).json()
     ev = xcall(http, emu, xt, "GET", "eventing/supportedList", expect=200).json()
-    assert {"name": "observer.checkout_cart_product_add_before"} in wh and {"name": "observer.sales_quote_add_item"} in wh
+    assert {"name": "observer.checkout_cart_product_add_before"} in wh
+    assert {"name": "observer.sales_quote_add_item"} in wh
     assert {"name": "plugin.sales.api.order_management.place"} in wh
     assert {"name": "observer.catalog_product_save_after"} in ev and {"name": "observer.customer_login"} in ev
     assert all(set(i) == {"name"} for i in wh + ev)
@@ -1928,6 +1931,11 @@ def test_ext_supported_lists(emu, http, xt):
     subscribe_hook(http, emu, xt, hook(webhook_method="observer.only_this"))
     subscribe_event(http, emu, xt, event(), expect=400)
     subscribe_event(http, emu, xt, event(name="app1.observer.only_that", parent="observer.only_that"))
+    # a supported name given in the PaaS form matches the stored (plugin.) form
+    emu.set_supported(TENANT, webhooks=["plugin.magento.sales.api.order_management.place"])
+    subscribe_hook(http, emu, xt, hook(webhook_method="plugin.sales.api.order_management.place"))
+    subscribe_hook(http, emu, xt, hook(webhook_method="plugin.magento.sales.api.order_management.place",
+                                       hook_name="app1_second"))
     with pytest.raises(EmulatorError):
         emu.set_supported(TENANT, webhooks="observer.x")
     with pytest.raises(EmulatorError):
@@ -1959,7 +1967,8 @@ def test_ext_supported_lists(emu, http, xt):
     (event(rules=[{"field": "price", "operator": "notEqual", "value": "1"}]),
      'The rule operator "notEqual" is not supported. Supported operators: greaterThan, lessThan, equal, regex, in, '
      "onChange"),
-    (event(rules=[{"field": "price", "operator": "equal"}]), '"event.rules[0].value" is required. Enter and try again.'),
+    (event(rules=[{"field": "price", "operator": "equal"}]),
+     '"event.rules[0].value" is required. Enter and try again.'),
     (event(fields=[{"name": "bad name"}]), 'The field name "bad name" is not valid.'),
     (event(name=""), '"event.name" is required. Enter and try again.'),
 ])
@@ -2238,8 +2247,8 @@ def test_ext_provider_switches(emu, http, xtp, mask, label, rid):
         assert "label" not in default and "description" not in default
     assert other["id"] == ("1" if rid == "string" else 1)
     # the masked value sent back keeps the stored one, whichever mask
-    xcall(http, emu, xtp, "PUT", "eventing/eventProvider", {"eventProvider": {"id": 1, "workspace_configuration": mask}},
-          expect=200)
+    xcall(http, emu, xtp, "PUT", "eventing/eventProvider",
+          {"eventProvider": {"id": 1, "workspace_configuration": mask}}, expect=200)
     assert emu.extensibility(TENANT)["providers"][1]["workspace_configuration"] == WS_CONFIG
 
 
@@ -2257,7 +2266,8 @@ def test_ext_update_configuration(emu, http, xt):
     assert emu.extensibility(TENANT)["eventing_config"] == {} and emu.extensibility(TENANT)["providers"] == []
     assert xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {}}, expect=200).json() is True
     body = {"config": {"enabled": True, "merchant_id": "acme", "environment_id": "stage_1",
-                       "provider_id": PROVIDER_DEFAULT, "instance_id": "acme-prod", "workspace_configuration": WS_CONFIG}}
+                       "provider_id": PROVIDER_DEFAULT, "instance_id": "acme-prod",
+                       "workspace_configuration": WS_CONFIG}}
     assert xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", body, expect=200).json() is True
     assert emu.extensibility(TENANT)["eventing_config"] == body["config"]
     assert providers_listed(http, emu, xt) == [
@@ -2319,7 +2329,8 @@ def test_ext_faults_request_log_counters(emu, http, xtp):
     emu.add_fault("accs.eventProviders", drop=True, process=True)
     with pytest.raises(requests.exceptions.ConnectionError):
         xcall(http, emu, xtp, "POST", "eventing/eventProvider",
-              {"eventProvider": {"provider_id": "p-3", "instance_id": "i3", "workspace_configuration": WS_CONFIG + " "}})
+              {"eventProvider": {"provider_id": "p-3", "instance_id": "i3",
+                                 "workspace_configuration": WS_CONFIG + " "}})
     assert [p["provider_id"] for p in providers_listed(http, emu, xtp)][-1] == "p-3"
     emu.set_tenant("tenantB")
     emu.add_fault("accs.tenantB.webhooks", status=500)
@@ -2443,7 +2454,8 @@ def test_ext_answers_validate_against_openapi(emu, http, xtp, openapi):
         d.pop("required", None)
     emu.set_extensibility_mode(TENANT, webhook_defaults="xml_defaults", parent_echo="empty",
                                provider_record_id="integer", default_provider_label="with")
-    subscribe_hook(http, emu, xtp, hook(fields=[{"name": "sku"}], rules=[{"field": "a", "operator": "in", "value": "1"}],
+    subscribe_hook(http, emu, xtp, hook(fields=[{"name": "sku"}],
+                                        rules=[{"field": "a", "operator": "in", "value": "1"}],
                                         headers=[{"name": "h", "value": "hdr-value-EXT-OAS1"}],
                                         developer_console_oauth={"client_id": "c", "client_secret": "oauth-sec-OAS-1",
                                                                  "org_id": "o"}))
