@@ -277,7 +277,7 @@ def _diff_text(value):
 
 def _rejected_message(resource, done, rejected):
     reasons = "; ".join('%s: "%s"' % (resource.label(k), str(m).replace('"', "'")) for k, m in rejected.items())
-    saved = ("the other %d %s saved" % (len(done), "was" if len(done) == 1 else "were")) if done else "nothing else was to be saved"
+    saved = ("the other %d %s saved" % (len(done), "was" if len(done) == 1 else "were")) if done else "nothing else was changed"
     return ("%s rejected %d %s (%s); %s. Fix or remove the rejected %s and run again."
             % (resource.where, len(rejected), resource.noun if len(rejected) == 1 else resource.nouns, reasons, saved,
                resource.noun if len(rejected) == 1 else resource.nouns))
