@@ -199,24 +199,24 @@ def test_non_json_200(mock):
         AccsClient(http(), BASE, bare()).request("GET", "/V1/store/websites")
     assert info.value.message == (
         "ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON, of type application/json instead of "
-        "JSON (x-debug-id d1): check that base_url points at the ACCS REST API "
+        "JSON, x-debug-id d1: check that base_url points at the ACCS REST API "
         "(https://<region>.api.commerce.adobe.com/<tenant-id>).")
 
 
 @pytest.mark.parametrize("status,body,hint", [
     (403, {"message": "Org %1 denied", "parameters": ["O1"]},
-     "ACCS answered HTTP 403 for GET /V1/store/websites: \"Org O1 denied\" (x-debug-id d1); the credential's organization "
+     "ACCS answered HTTP 403 for GET /V1/store/websites: \"Org O1 denied\", x-debug-id d1; the credential's organization "
      "or permissions do not allow this: check org_id (x-gw-ims-org-id) and the integration's role in the Commerce "
      "admin."),
     (404, {"message": "Request does not match any route."},
-     "ACCS answered HTTP 404 for GET /V1/store/websites: \"Request does not match any route.\" (x-debug-id d1); check "
+     "ACCS answered HTTP 404 for GET /V1/store/websites: \"Request does not match any route.\", x-debug-id d1; check "
      "base_url (region and tenant id) and path."),
     (500, "<html>down</html>",
-     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML error page from a gateway or proxy (x-debug-id "
-     "d1); the instance or its gateway is failing: retry later, and give the x-debug-id to Adobe support if it "
+     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML error page from a gateway or proxy, x-debug-id "
+     "d1; the instance or its gateway is failing: retry later, and give the x-debug-id to Adobe support if it "
      "persists."),
     (409, {"message": "Conflict"},
-     "ACCS answered HTTP 409 for GET /V1/store/websites: \"Conflict\" (x-debug-id d1); fix the request, or add 409 to "
+     "ACCS answered HTTP 409 for GET /V1/store/websites: \"Conflict\", x-debug-id d1; fix the request, or add 409 to "
      "status_code if this answer is expected."),
 ])
 def test_error_messages(mock, status, body, hint):
@@ -265,7 +265,7 @@ def test_401_after_the_renewal_fails_with_the_scope_hint(mock):
         AccsClient(http(), BASE, source).request("GET", "/V1/store/websites")
     assert info.value.message == (
         "ACCS answered HTTP 401 for GET /V1/store/websites: \"The consumer isn't authorized to access "
-        "Magento_Backend::store.\" (x-debug-id d2); the token was refused even after a refresh: check that the credential "
+        "Magento_Backend::store.\", x-debug-id d2; the token was refused even after a refresh: check that the credential "
         "has the commerce.accs scope and belongs to this instance's IMS organization.")
     assert len([c for c in mock.calls if "/ims/" in c.request.url]) == 2  # one renewal, not a loop
     assert "at-" not in info.value.message
