@@ -286,3 +286,23 @@ def test_401_accepted_by_status_code_is_not_renewed(mock):
     answer = AccsClient(http(), BASE, source).request("GET", "/V1/store/websites", status_codes=(200, 401))
     assert answer.status == 401
     assert len([c for c in mock.calls if "/ims/" in c.request.url]) == 1
+
+
+# --------------------------------------------------------------------------- the re-send flag
+CONFIG = BASE + "/V1/store/config"
+
+
+def test_a_put_flagged_not_idempotent_is_not_resent_after_a_gateway_error(mock):
+    retrying = HttpClient(timeout=5, policy=RetryPolicy(retries=2, sleep=lambda s: None))
+    mock.add(responses.PUT, CONFIG, status=503, json={"message": "Service Unavailable"})
+    with pytest.raises(AccsApiError) as info:
+        AccsClient(retrying, BASE, bare()).request("PUT", "/V1/store/config", body={"a": 1}, idempotent=False)
+    assert info.value.status == 503 and len(mock.calls) == 1
+
+
+def test_a_put_is_resent_by_default(mock):
+    retrying = HttpClient(timeout=5, policy=RetryPolicy(retries=2, sleep=lambda s: None))
+    mock.add(responses.PUT, CONFIG, status=503, json={"message": "Service Unavailable"})
+    mock.add(responses.PUT, CONFIG, status=200, json={"ok": True})
+    answer = AccsClient(retrying, BASE, bare()).request("PUT", "/V1/store/config", body={"a": 1})
+    assert answer.json == {"ok": True} and len(mock.calls) == 2
