@@ -32,7 +32,11 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._options impor
     IMS_TOKEN_SPEC,
     VaultOptions,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
+    VaultStore,
+    normalize_path,
+    read_retry_policy,
+)
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 display = Display()
@@ -119,6 +123,10 @@ class ActionModule(EngineAction):
 
     # -- helpers -------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _vault(params):
+        return VaultStore(VaultOptions.from_params(params.get), read_policy=read_retry_policy(params["retries"]))
+
     def _show(self, url, params, after):
         where = "'%s/%s'" % (params["vault_mount"], params["vault_path"])
         display.display("Open this URL in a browser and sign in to Adobe as the user the credential %s acts for "
@@ -130,7 +138,7 @@ class ActionModule(EngineAction):
 
     def _preflight(self, params):
         """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1)."""
-        store = VaultStore(VaultOptions.from_params(params.get))
+        store = self._vault(params)
         try:
             store.read(params["vault_path"])
         except VaultPathError as err:
@@ -153,7 +161,7 @@ class ActionModule(EngineAction):
 
     def _check_refresh_token_stored(self, params, started):
         """IMS issues a refresh token only when offline_access was requested and consented: say so if it did not."""
-        store = VaultStore(VaultOptions.from_params(params.get))
+        store = self._vault(params)
         document, _version = store.read(params["vault_path"])
         issued_at = parse_time(document.get("refresh_token_issued_at"))
         if not document.get("refresh_token") or issued_at is None or issued_at < started:

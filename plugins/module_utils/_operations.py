@@ -30,7 +30,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager
     TokenManager,
     TokenRequest,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, read_retry_policy
 
 READ_ONLY_METHODS = ("GET", "HEAD")
 
@@ -50,7 +50,9 @@ def _check_common(options):
 
 
 def _token_manager(options, http, check_mode):
-    store = VaultStore(options.vault) if options.vault.path else None
+    store = None
+    if options.vault.path:
+        store = VaultStore(options.vault, read_policy=read_retry_policy(options.http.retries))
     ims = ImsClient(http, options.ims.ims_url, options.ims.ims_client_auth)
     return TokenManager(ims, store, check_mode=check_mode, recovery_dir=options.ims.recovery_dir)
 

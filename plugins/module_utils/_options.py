@@ -265,24 +265,29 @@ class OperationOptions:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImsTokenOptions(OperationOptions):
-    """Everything ims_token takes."""
+class _CredentialOptions(OperationOptions):
+    """What every operation that needs a token takes: where the credential is, IMS, and HTTP."""
 
-    GROUPS: ClassVar[dict] = dict(token=TokenOptions, vault=VaultOptions, ims=ImsOptions, http=HttpOptions)
+    GROUPS: ClassVar[dict] = dict(vault=VaultOptions, ims=ImsOptions, http=HttpOptions)
 
-    token: TokenOptions
     vault: VaultOptions
     ims: ImsOptions
     http: HttpOptions
 
 
 @dataclasses.dataclass(frozen=True)
-class AccsRestOptions(OperationOptions):
+class ImsTokenOptions(_CredentialOptions):
+    """Everything ims_token takes."""
+
+    GROUPS: ClassVar[dict] = dict(_CredentialOptions.GROUPS, token=TokenOptions)
+
+    token: TokenOptions
+
+
+@dataclasses.dataclass(frozen=True)
+class AccsRestOptions(_CredentialOptions):
     """Everything accs_rest takes."""
 
-    GROUPS: ClassVar[dict] = dict(rest=RestOptions, vault=VaultOptions, ims=ImsOptions, http=HttpOptions)
+    GROUPS: ClassVar[dict] = dict(_CredentialOptions.GROUPS, rest=RestOptions)
 
     rest: RestOptions
-    vault: VaultOptions
-    ims: ImsOptions
-    http: HttpOptions

@@ -71,9 +71,12 @@ def identity(options):
             options.validate_certs, hashlib.sha256(material.encode("utf-8")).hexdigest())
 
 
-def read_retry_policy():
-    """Vault reads are retried as community.hashi_vault does; writes are not (the token manager decides)."""
-    return RetryPolicy(statuses=VAULT_READ_STATUSES, methods=SAFE_METHODS)
+def read_retry_policy(retries=None):
+    """Vault reads are retried as community.hashi_vault does; writes are not (the token manager decides).
+
+    ``retries``: the task's retries option (None: its default).
+    """
+    return RetryPolicy(retries=retries, statuses=VAULT_READ_STATUSES, methods=SAFE_METHODS)
 
 
 if HAS_HVAC:
