@@ -27,6 +27,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     describe_body,
     json_body,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import REST_SPEC, option_default
 
 COMMERCE_MESSAGE_LIMIT = 500
 
@@ -269,7 +270,7 @@ class AccsClient:
             hint = "fix the request, or add %d to status_code if this answer is expected" % status
         return AccsApiError("ACCS answered %s; %s." % (said, hint), status=status, body=body)
 
-    def paginate(self, path, query=None, page_size=100, status_codes=(200,)):
+    def paginate(self, path, query=None, page_size=option_default(REST_SPEC, "page_size"), status_codes=(200,)):
         """All items of a search endpoint once each; (body, pages)."""
         if not isinstance(page_size, int) or page_size < 1:
             raise ConfigError("Option page_size must be a positive integer.")
