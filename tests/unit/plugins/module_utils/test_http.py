@@ -30,16 +30,6 @@ URL = "https://api.test/V1/store/websites"
 NOW = 1_800_000_000.0
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
-
-
 @pytest.fixture
 def mock():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:

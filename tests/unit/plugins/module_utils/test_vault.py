@@ -24,16 +24,6 @@ DATA = VAULT + "/v1/secret/data/accs/prod"
 DOCUMENT = {"data": {"data": {"client_id": "cid"}, "metadata": {"version": 4}}}
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
-
-
 @pytest.fixture
 def mock():
     _vault._CLIENTS.clear()  # a cached client would keep another test's session
