@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     accs_requests,
     ims_token_requests,
     read_doc,
+    role_fact,
     role_host as host,
     seed_credential,
     unique,

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _bootstrap as bootstrap
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap import (
     STATE_MISMATCH,
     Authorization,
