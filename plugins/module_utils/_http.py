@@ -322,6 +322,9 @@ class HttpClient:
             failure = "cannot connect to %s at %s" % (service, host)
         if not gave_up.resendable:
             # The request may have been processed: sending it again could repeat it.
+            if gave_up.kind == DROPPED:
+                return ("The connection to %s at %s broke after the request was sent, so it was not sent again: "
+                        "check whether it took effect, then run again." % (service, host))
             return failure + ": check the service's status, or raise timeout, and run again."
         return ("%s%s: check that the URL is right and the service is up, then run again."
                 % (failure[0].upper() + failure[1:], _after(gave_up.retries)))
