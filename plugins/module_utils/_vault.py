@@ -22,7 +22,6 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     VaultPathError,
     VaultUnavailableError,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     SAFE_METHODS,
     VAULT_READ_STATUSES,
@@ -31,6 +30,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     silence_unverified_tls_warnings,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
 
 try:
     import hvac
@@ -54,14 +54,15 @@ def validated(options):
     """``options`` (VaultOptions) checked, with the URL and mount normalised; raises ConfigError."""
     if not options.url:
         raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
+    # The Vault token travels with every request: plain http only on loopback.
+    url = check_url(options.url, "vault_url")
     if options.auth_method not in AUTH_METHODS:
         raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
     if options.auth_method == "approle" and not (options.role_id and options.secret_id):
         raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
     if options.auth_method == "jwt" and not (options.role and options.jwt):
         raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
-    # The Vault token travels with every request: plain http only on loopback.
-    return dataclasses.replace(options, url=check_url(options.url, "vault_url"), mount=options.mount.strip("/"))
+    return dataclasses.replace(options, url=url, mount=options.mount.strip("/"))
 
 
 def identity(options):
@@ -92,7 +93,7 @@ if HAS_HVAC:
                 # hvac sends writes as POST or PUT: the policy only retries the methods it names.
                 return self.policy.send(method, lambda: super(_RetryingSession, self).request(method, url, *args, **kwargs))
             except GaveUp as gave_up:
-                raise gave_up.cause
+                raise gave_up.cause from None  # hvac and VaultStore._error map requests' own exceptions
 
 
 def _default_token():
