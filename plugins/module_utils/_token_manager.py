@@ -53,6 +53,7 @@ def rotation_poll_policy(sleep):
     """How often a loser re-reads the document for the winner's rotation: 0.05 s, doubling up to 0.5 s."""
     return RetryPolicy(backoff=0.05, backoff_cap=0.5, jitter=False, sleep=sleep)
 
+
 # Documents read or written by this process, so a task's loop items read Vault once.
 _DOCUMENTS = {}
 

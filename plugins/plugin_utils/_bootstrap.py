@@ -56,6 +56,7 @@ STATE_MISMATCH = (
     "The state in the redirect did not match the one this bootstrap sent, so its code was not used (possible "
     "cross-site request forgery): start the bootstrap again and open only the URL it prints.")
 
+
 class BootstrapError(AccsError):
     """The authorization did not produce a code (no callback, refused, forged)."""
 

@@ -207,7 +207,7 @@ def test_vault_and_ims_failures_name_their_cause(vault_ims_run, name):
 
 
 def test_check_mode_still_checks_access_but_writes_no_report(emulator, openbao, collection_path, role_playbook,
-                                                            tmp_path):
+                                                             tmp_path):
     cred = seed_credential(emulator, openbao, cache="valid")
     report_dir = tmp_path / "reports"
     result = role_playbook("check", installed_playbook(collection_path, "validate_access.yml"),
