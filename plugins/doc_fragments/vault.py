@@ -23,9 +23,10 @@ options:
     description:
       - How to log in to Vault. The login happens once per task (loop items share it).
       - V(jwt) suits CI pipelines that hold an OIDC token (GitLab C(id_tokens), GitHub Actions OIDC).
-      - Falls back to E(VAULT_AUTH_METHOD); defaults to V(token).
+      - Falls back to E(VAULT_AUTH_METHOD).
     type: str
     choices: [token, approle, jwt]
+    default: token
   vault_role_id:
     description: AppRole role id (O(vault_auth_method=approle)). Falls back to E(VAULT_ROLE_ID).
     type: str

@@ -10,6 +10,15 @@ and the IMS/Commerce error texts (which never echo credentials).
 
 from __future__ import annotations
 
+QUOTED_TEXT_LIMIT = 200
+
+
+def one_line(text, limit=QUOTED_TEXT_LIMIT):
+    """A service's or a person's text made fit to quote in a message: one line, at most ``limit`` characters."""
+    if not isinstance(text, str):
+        return ""
+    return " ".join(text.split())[:limit]
+
 
 class AccsError(Exception):
     """Base class: ``str(err)`` is the user-facing sentence, ``details`` safe extras."""

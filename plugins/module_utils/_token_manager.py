@@ -8,6 +8,8 @@ otherwise ask IMS once and write the new access token and the rotated refresh to
 check-and-set on the version read. Refresh tokens are single-use, so when several runs refresh
 one credential at once the losers adopt the winner's token instead of failing, and a rotated
 refresh token that cannot be written to Vault is kept in a 0600 recovery file, never dropped.
+
+For internal collection use only.
 """
 
 from __future__ import annotations
@@ -33,12 +35,24 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     VaultUnavailableError,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import RetryPolicy, debug_ref
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_SPEC, option_default
 
-DEFAULT_MIN_TTL = 600
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
 ROTATION_WAIT = 5.0      # how long a loser waits to see the winner's write after invalid_grant
 WRITE_ATTEMPTS = 3       # Vault write attempts when Vault is unavailable
 MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy contention
+
+
+def write_retry_policy(sleep):
+    """CAS writes may always be re-sent (a repeated write loses the check-and-set): 0.5 s, then 1 s."""
+    return RetryPolicy(retries=WRITE_ATTEMPTS - 1, backoff=0.5, jitter=False, sleep=sleep)
+
+
+def rotation_poll_policy(sleep):
+    """How often a loser re-reads the document for the winner's rotation: 0.05 s, doubling up to 0.5 s."""
+    return RetryPolicy(backoff=0.05, backoff_cap=0.5, jitter=False, sleep=sleep)
+
 
 # Documents read or written by this process, so a task's loop items read Vault once.
 _DOCUMENTS = {}
@@ -52,7 +66,7 @@ class TokenRequest:
     """What the caller asked for: options of ims_token or accs_rest."""
 
     def __init__(self, grant_type=None, client_id=None, client_secret=None, scopes=None, refresh_token=None,
-                 code=None, code_verifier=None, redirect_uri=None, vault_path=None, min_ttl=DEFAULT_MIN_TTL,
+                 code=None, code_verifier=None, redirect_uri=None, vault_path=None, min_ttl=None,
                  force_refresh=False, refresh_token_max_age=None):
         self.grant_type = grant_type
         self.client_id = client_id
@@ -63,9 +77,21 @@ class TokenRequest:
         self.code_verifier = code_verifier
         self.redirect_uri = redirect_uri
         self.vault_path = vault_path
-        self.min_ttl = DEFAULT_MIN_TTL if min_ttl is None else min_ttl
+        self.min_ttl = option_default(IMS_SPEC, "min_ttl") if min_ttl is None else min_ttl
         self.force_refresh = bool(force_refresh)
         self.refresh_token_max_age = refresh_token_max_age
+
+    @classmethod
+    def from_options(cls, options):
+        """The request of an operation's options (ImsTokenOptions or AccsRestOptions)."""
+        token = getattr(options, "token", None)
+        ims = options.ims
+        return cls(
+            grant_type=token and token.grant_type, client_id=ims.client_id, client_secret=ims.client_secret,
+            scopes=ims.scopes, refresh_token=token and token.refresh_token, code=token and token.code,
+            code_verifier=token and token.code_verifier, redirect_uri=token and token.redirect_uri,
+            vault_path=options.vault.path, min_ttl=ims.min_ttl, force_refresh=ims.force_refresh,
+            refresh_token_max_age=token and token.refresh_token_max_age)
 
     def overrides(self):
         return {"client_id": self.client_id, "client_secret": self.client_secret, "scopes": self.scopes,
@@ -104,6 +130,8 @@ class TokenManager:
         self.clock = clock
         self.sleep = sleep
         self.rotation_wait = rotation_wait
+        self.write_policy = write_retry_policy(sleep)
+        self.poll_policy = rotation_poll_policy(sleep)
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -132,7 +160,7 @@ class TokenManager:
     # -- with Vault ------------------------------------------------------------------------------
 
     def _key(self, path):
-        return (self.store.settings.identity(), self.store.mount, path.strip("/"))
+        return (self.store.identity(), self.store.mount, path.strip("/"))
 
     def _read(self, path, fresh=False):
         key = self._key(path)
@@ -272,7 +300,7 @@ class TokenManager:
     def _wait_for_rotation(self, path, version, used_refresh_token):
         """The winner's (document, version) once it stored a new refresh token, or None."""
         deadline = self.clock() + self.rotation_wait
-        delay = 0.05
+        attempt = 0
         while True:
             document, current = self._read(path, fresh=True)
             token = document.get("refresh_token")
@@ -280,8 +308,8 @@ class TokenManager:
                 return document, current
             if self.clock() >= deadline:
                 return None
-            self.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            self.poll_policy.sleep(self.poll_policy.delay(attempt))
+            attempt += 1
 
     def _merged(self, document, issued, now):
         new_doc = dict(document)
@@ -298,6 +326,7 @@ class TokenManager:
         ``replaced`` is the refresh token Vault holds now: a recovery file names it, so the next run
         knows the file is newer than Vault (the token used may itself have come from such a file).
         """
+        policy = self.write_policy
         attempt = 0
         while True:
             try:
@@ -305,9 +334,9 @@ class TokenManager:
             except VaultConflictError:
                 raise
             except VaultUnavailableError as err:
-                attempt += 1
-                if attempt < WRITE_ATTEMPTS:
-                    self.sleep(0.5 * (2 ** (attempt - 1)))
+                if attempt < policy.retries:
+                    policy.sleep(policy.delay(attempt))
+                    attempt += 1
                     continue
                 self._fail_write(path, issued, replaced, err)
             except VaultError as err:
@@ -388,9 +417,7 @@ def _reason(err):
     parts = [err.error or "error"]
     if err.status:
         parts.append("HTTP %s" % err.status)
-    if err.debug_id:
-        parts.append("x-debug-id %s" % err.debug_id)
-    return ", ".join(parts)
+    return ", ".join(parts) + debug_ref(err.debug_id)
 
 
 def _short(err):

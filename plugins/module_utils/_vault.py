@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault (KV v2) credential store: one login per process, reads, check-and-set writes.
+"""Vault (KV v2) credential store: one login per process, retried reads, check-and-set writes.
+
+For internal collection use only. Takes _options.VaultOptions.
 
 Each hvac/requests failure maps to its own message naming the path, never a value.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 
@@ -20,9 +23,14 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     VaultUnavailableError,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
+    SAFE_METHODS,
+    VAULT_READ_STATUSES,
+    GaveUp,
+    RetryPolicy,
     check_url,
     silence_unverified_tls_warnings,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
 
 try:
     import hvac
@@ -34,7 +42,7 @@ except ImportError:  # pragma: no cover - reported when used
     hvac_exc = None
     HAS_HVAC = False
 
-AUTH_METHODS = ("token", "approle", "jwt")
+AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
 DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
 
 # Authenticated clients per process: the items of a loop (and a lookup templated many
@@ -42,44 +50,50 @@ DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
 _CLIENTS = {}
 
 
-class VaultSettings:
-    """Connection and auth options, shared by the modules, action plugins and the lookup."""
+def validated(options):
+    """``options`` (VaultOptions) checked, with the URL and mount normalised; raises ConfigError."""
+    if not options.url:
+        raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
+    # The Vault token travels with every request: plain http only on loopback.
+    url = check_url(options.url, "vault_url")
+    if options.auth_method not in AUTH_METHODS:
+        raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
+    if options.auth_method == "approle" and not (options.role_id and options.secret_id):
+        raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
+    if options.auth_method == "jwt" and not (options.role and options.jwt):
+        raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
+    return dataclasses.replace(options, url=url, mount=options.mount.strip("/"))
 
-    FIELDS = ("vault_url", "vault_token", "vault_auth_method", "vault_role_id", "vault_secret_id", "vault_role",
-              "vault_jwt", "vault_auth_mount", "vault_namespace", "vault_mount", "vault_ca_cert",
-              "vault_validate_certs", "vault_timeout")
 
-    def __init__(self, **values):
-        for field in self.FIELDS:
-            setattr(self, field[6:], values.get(field))
-        self.auth_method = self.auth_method or "token"
-        self.mount = (self.mount or "secret").strip("/")
-        if self.validate_certs is None:
-            self.validate_certs = True
-        self.timeout = self.timeout or 30
+def identity(options):
+    """A key for the client cache that tells logins apart without holding a secret."""
+    material = "\0".join(str(x) for x in (options.token, options.role_id, options.secret_id, options.role, options.jwt))
+    return (options.url, options.namespace, options.auth_method, options.auth_mount, options.ca_cert,
+            options.validate_certs, hashlib.sha256(material.encode("utf-8")).hexdigest())
 
-    @classmethod
-    def from_options(cls, get):
-        """``get(name)`` is ``module.params.get`` or a lookup's ``get_option``."""
-        return cls(**{field: get(field) for field in cls.FIELDS})
 
-    def validate(self):
-        if not self.url:
-            raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
-        # The Vault token travels with every request: plain http only on loopback.
-        self.url = check_url(self.url, "vault_url")
-        if self.auth_method not in AUTH_METHODS:
-            raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
-        if self.auth_method == "approle" and not (self.role_id and self.secret_id):
-            raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
-        if self.auth_method == "jwt" and not (self.role and self.jwt):
-            raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
+def read_retry_policy(retries=None):
+    """Vault reads are retried as community.hashi_vault does; writes are not (the token manager decides).
 
-    def identity(self):
-        """A key for the client cache that tells logins apart without holding a secret."""
-        material = "\0".join(str(x) for x in (self.token, self.role_id, self.secret_id, self.role, self.jwt))
-        return (self.url, self.namespace, self.auth_method, self.auth_mount, self.ca_cert, self.validate_certs,
-                hashlib.sha256(material.encode("utf-8")).hexdigest())
+    ``retries``: the task's retries option (None: its default).
+    """
+    return RetryPolicy(retries=retries, statuses=VAULT_READ_STATUSES, methods=SAFE_METHODS)
+
+
+if HAS_HVAC:
+    class _RetryingSession(requests.Session):
+        """hvac's session, with the collection's retry policy around each request it sends."""
+
+        def __init__(self, policy):
+            super().__init__()
+            self.policy = policy
+
+        def request(self, method, url, *args, **kwargs):
+            try:
+                # hvac sends writes as POST or PUT: the policy only retries the methods it names.
+                return self.policy.send(method, lambda: super(_RetryingSession, self).request(method, url, *args, **kwargs))
+            except GaveUp as gave_up:
+                raise gave_up.cause from None  # hvac and VaultStore._error map requests' own exceptions
 
 
 def _default_token():
@@ -94,14 +108,14 @@ def _default_token():
 class VaultStore:
     """Reads and writes credential documents in one KV v2 mount."""
 
-    def __init__(self, settings):
+    def __init__(self, options, read_policy=None):
         if not HAS_HVAC:
             raise ConfigError(
                 "The Python library 'hvac' is missing on the host running this task: install it "
                 "(pip install hvac requests) or set ansible_python_interpreter to the controller's Python.")
-        settings.validate()
-        self.settings = settings
-        self.mount = settings.mount
+        self.settings = validated(options)
+        self.mount = self.settings.mount
+        self.read_policy = read_policy or read_retry_policy()
         self.reads = 0
         self.writes = 0
         self.logins = 0
@@ -109,8 +123,11 @@ class VaultStore:
     def describe(self, path):
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
 
+    def identity(self):
+        return identity(self.settings)
+
     def _client(self):
-        key = self.settings.identity()
+        key = self.identity()
         client = _CLIENTS.get(key)
         if client is not None:
             return client
@@ -118,7 +135,10 @@ class VaultStore:
         verify = s.ca_cert if s.ca_cert else bool(s.validate_certs)
         if verify is False:
             silence_unverified_tls_warnings()
-        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout)
+        session = _RetryingSession(self.read_policy)
+        session.verify = verify  # hvac takes a given session's verify over its own argument
+        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout,
+                             session=session)
         try:
             if s.auth_method == "token":
                 token = s.token or _default_token()

@@ -172,13 +172,11 @@ token_expires_at:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_accs_rest, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_REST_RULES, ACCS_REST_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import ACCS_REST, run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ACCS_REST_SPEC, supports_check_mode=True, **ACCS_REST_RULES)
-    run_in_module(module, run_accs_rest)
+    run_module(AnsibleModule, ACCS_REST)
 
 
 if __name__ == "__main__":

@@ -140,13 +140,11 @@ vault_path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import IMS_TOKEN, run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=IMS_TOKEN_SPEC, supports_check_mode=True, **IMS_TOKEN_RULES)
-    run_in_module(module, run_ims_token)
+    run_module(AnsibleModule, IMS_TOKEN)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,7 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 
 
 class EngineAction(ActionBase):
-    MODULE = None       # fully qualified module name, for remote targets
-    SPEC = None         # argument spec shared with the module
-    RULES = {}          # mutually_exclusive, required_if, ...
-    OPERATION = None    # engine function(params, check_mode, warnings) -> dict
+    OPERATION = None    # a module_utils._operations.Operation: module name, spec, rules, typed options, engine
     SECRET_RESULTS = ()  # result keys that hold a secret: such a result is hidden from output
     ARGS_MAY_HOLD_SECRETS = False  # options whose values may be secret without no_log (e.g. sensitive settings)
 
@@ -40,17 +37,17 @@ class EngineAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         if not self._runs_locally():
-            result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
+            result.update(self._execute_module(module_name=self.OPERATION.name, module_args=self._task.args,
                                                task_vars=task_vars))
             if self.ARGS_MAY_HOLD_SECRETS:
                 result.pop("invocation", None)
             return self._hide_secrets(result)
-        operation = type(self).OPERATION
+        operation = self.OPERATION
 
         def call(params, hidden, warnings):
             return operation(params, check_mode=bool(self._task.check_mode), warnings=warnings)
 
-        return self._run_in_process(result, self.SPEC, self.RULES, call)
+        return self._run_in_process(result, operation.spec, operation.rules, call)
 
     def _run_in_process(self, result, spec, rules, step):
         """Validate the task's options against ``spec`` and run ``step(params, hidden, warnings)`` here.

@@ -26,13 +26,10 @@ SECRET = "rel-hygiene-secret-" + secrets.token_hex(12)
 
 
 @pytest.fixture(scope="module")
-def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_path):
-    emulator.reset()
-    emulator.add_client(CLIENT, client_secrets=[SECRET], grants=["client_credentials", "refresh_token"])
-    refresh = emulator.mint_refresh_token(CLIENT, ["openid", "offline_access", "commerce.accs"])
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path="rel/hygiene/doc", secret={"client_id": CLIENT, "client_secret": SECRET, "refresh_token": refresh,
-                                        "scopes": ",".join(SCOPES), "org_id": "REL@AdobeOrg"})
+def hygiene(emulator_module, seed_client, emulator_vars, rel_runner_factory, secret_registry, collection_path):
+    emulator = emulator_module
+    seed_client(CLIENT, SECRET, "rel/hygiene/doc", grants=["client_credentials", "refresh_token"], scopes=SCOPES,
+                refresh_scopes=["openid", "offline_access", "commerce.accs"], org_id="REL@AdobeOrg")
     runner = rel_runner_factory("secret_hygiene")
     common = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "grant_type": "client_credentials",
               "client_id": CLIENT, "client_secret": "{{ rel_secret }}", "scopes": SCOPES}
@@ -40,7 +37,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_p
         "name": "ims_token used without no_log", "hosts": "localhost", "gather_facts": False,
         "tasks": [{"name": "token shown", "adobe_commerce.accs.ims_token": common, "register": "shown"}],
     }]
-    extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": SECRET}
+    extra = {**emulator_vars, "rel_secret": SECRET}
     leaky = runner.run(plays, "ims_token without no_log", extra_vars=extra)
     # the lookup's own documented example, from the installed collection, pointed at the test's document
     lookup_docs = (collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "plugins" / "lookup"
@@ -163,15 +160,10 @@ def _installed(collection_path, name):
     return collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks" / name
 
 
-def test_role_playbooks_write_no_secret(emulator, openbao, rel_runner_factory, collection_path, matrix, request):
+def test_role_playbooks_write_no_secret(emulator, seed_client, rel_runner_factory, collection_path, matrix, request):
     """The collection's playbooks and roles write reports: run them at -vvvv and scan every file."""
-    client = "rel-hygiene-roles"
-    emulator.add_client(client, client_secrets=[SECRET], grants=["refresh_token"])
+    seed_client("rel-hygiene-roles", SECRET, "rel/hygiene/roles", scopes=["openid", "offline_access", "commerce.accs"])
     emulator.set_tenant("relroles")
-    refresh = emulator.mint_refresh_token(client, ["openid", "offline_access", "commerce.accs"])
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path="rel/hygiene/roles", secret={"client_id": client, "client_secret": SECRET, "refresh_token": refresh,
-                                          "scopes": "openid,offline_access,commerce.accs"})
     inventory = {"all": {"children": {"accs": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                  "accs_ims_url": emulator.url, "accs_ca_path": emulator.ca_path,

@@ -164,8 +164,8 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-def vault_docs_run(emulator, openbao, rel_runner_factory, secret_registry):
-    emulator.reset()
+def vault_docs_run(emulator_module, openbao, rel_runner_factory, secret_registry):
+    emulator = emulator_module
     emulator.add_client(CLIENT, client_secrets=[SECRET], grants=["refresh_token", "client_credentials"])
     client = openbao.client()
     kv = client.secrets.kv.v2

@@ -57,9 +57,6 @@ class FakeSettings:
     def __init__(self, url="https://vault.test:8200"):
         self.url = url
 
-    def identity(self):
-        return ("fake-vault", self.url, id(self))
-
 
 class FakeVaultStore:
     """In-memory KV v2: every write makes a version; ``cas`` must equal the current version (0: absent).
@@ -81,6 +78,9 @@ class FakeVaultStore:
 
     def describe(self, path):
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
+
+    def identity(self):
+        return ("fake-vault", self.settings.url, id(self))
 
     def put(self, path, document):
         self.versions.setdefault(path, []).append(dict(document))
