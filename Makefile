@@ -33,7 +33,7 @@ TEST_LATER ?=
 .PHONY: venv test unit integration demo env clean distclean help
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,/^$$/p' Makefile
 
 # $(call make-venv,DIR,PYTHON_VERSION): makes sure DIR is a virtualenv of that Python minor version
 # (e.g. 3.13): kept when it already is one, made afresh otherwise (a .venv of an older Python is
