@@ -281,7 +281,7 @@ def test_fleet_html_is_self_contained_and_escaped():
     evil = _drift.compute_drift(answers(storeConfigs=[config("default", code="<script>alert(1)</script>",
                                                              secure_base_url="http://x/")]))
     rows = [_reports.fleet_row("clean", _drift.compute_drift(answers()), "https://a/t1",
-                              {"markdown": "/r/clean-store-config.md"}),
+                               {"markdown": "/r/clean-store-config.md"}),
             _reports.fleet_row("evil<b>", evil, "https://a/<t2>"),
             _reports.fleet_row("down", _drift.error_result("Vault is down <now>: start it.")),
             _reports.fleet_row("never", None)]
