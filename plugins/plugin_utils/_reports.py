@@ -26,6 +26,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import 
     show_expected,
 )
 
+
 # --------------------------------------------------------------------------- files
 def safe_name(name):
     """A file-name-safe form of an inventory host name."""
