@@ -21,6 +21,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
+    new_session,
     silence_unverified_tls_warnings,
 )
 
@@ -118,7 +119,11 @@ class VaultStore:
         verify = s.ca_cert if s.ca_cert else bool(s.validate_certs)
         if verify is False:
             silence_unverified_tls_warnings()
-        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout)
+        # hvac takes a given session's verify over its own argument: set it on the session too.
+        session = new_session()
+        session.verify = verify
+        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout,
+                             session=session)
         try:
             if s.auth_method == "token":
                 token = s.token or _default_token()
