@@ -31,11 +31,13 @@ class TransportError(AccsError):
 class ImsError(AccsError):
     """IMS answered a token request with an error."""
 
-    def __init__(self, message, error=None, status=None, debug_id=None, **details):
+    def __init__(self, message, error=None, status=None, debug_id=None, description=None, **details):
         super().__init__(message, error=error, status=status, debug_id=debug_id, **details)
         self.error = error
         self.status = status
         self.debug_id = debug_id
+        # IMS's own error_description (cleaned), for sentences rebuilt from this error
+        self.description = description
 
 
 class InvalidGrantError(ImsError):

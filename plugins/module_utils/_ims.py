@@ -117,11 +117,12 @@ def ims_error(error, description, status, dbg, grant_type):
         else:
             text = ("IMS refused the refresh token (%s): it expired (refresh tokens last about 14 days), was already "
                     "used or was revoked; run playbooks/bootstrap_refresh_token.yml to store a new one." % said)
-        return InvalidGrantError(text, error=error, status=status, debug_id=dbg)
+        return InvalidGrantError(text, error=error, status=status, debug_id=dbg, description=desc or None)
     if error == "invalid_client":
         return InvalidClientError(
             "IMS refused the client id or secret (%s): check client_id and client_secret in the credential "
-            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg)
+            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg,
+            description=desc or None)
     if error == "unauthorized_client":
         text = ("IMS does not allow this client the %s grant (%s): enable it for the credential in the Adobe "
                 "Developer Console, or use the grant the credential supports." % (grant_type, said))
@@ -132,7 +133,7 @@ def ims_error(error, description, status, dbg, grant_type):
         text = "IMS does not support the %s grant here (%s): check grant_type and ims_url." % (grant_type, said)
     else:
         text = "IMS refused the %s token request (%s): fix what IMS names, then run again." % (grant_type, said)
-    return ImsError(text, error=error, status=status, debug_id=dbg)
+    return ImsError(text, error=error, status=status, debug_id=dbg, description=desc or None)
 
 
 class ImsClient:

@@ -237,7 +237,8 @@ class TokenManager:
                         "IMS refused the refresh token stored at %s (%s): it expired (refresh tokens last about 14 days), "
                         "was revoked, or was used by a tool that did not store the rotated one; run "
                         "playbooks/bootstrap_refresh_token.yml to store a new one."
-                        % (where, _reason(err)), error=err.error, status=err.status, debug_id=err.debug_id)
+                        % (where, _reason(err)), error=err.error, status=err.status, debug_id=err.debug_id,
+                        description=err.description)
                 document, version = newer
                 cred = Credential.from_document(document, where, request.overrides())
                 if self._usable(cred, request, rejected, honour_force=False):
@@ -385,12 +386,16 @@ class TokenManager:
 
 
 def _reason(err):
-    parts = [err.error or "error"]
+    """IMS's error, its own description, the status and x-debug-id, as ims_error words them."""
+    said = err.error or "error"
+    if err.description:
+        said += ": " + err.description
+    parts = []
     if err.status:
         parts.append("HTTP %s" % err.status)
     if err.debug_id:
         parts.append("x-debug-id %s" % err.debug_id)
-    return ", ".join(parts)
+    return said + ("; " + ", ".join(parts) if parts else "")
 
 
 def _short(err):

@@ -328,7 +328,7 @@ def test_invalid_grant_without_rotation_fails_with_the_bootstrap_sentence(store,
         manager(store, clock, tmp_path, rotation_wait=2.0).token(request())
     assert info.value.message == (
         "IMS refused the refresh token stored at 'secret/accs/prod' in Vault at https://vault.test:8200 "
-        "(invalid_grant, HTTP 400, x-debug-id dbg-1): it expired (refresh tokens last about 14 days), was revoked, "
+        "(invalid_grant: refresh token is revoked; HTTP 400, x-debug-id dbg-1): it expired (refresh tokens last about 14 days), was revoked, "
         "or was used by a tool that did not store the rotated one; run playbooks/bootstrap_refresh_token.yml to "
         "store a new one.")
     assert "rt-old" not in info.value.message
