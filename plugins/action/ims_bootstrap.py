@@ -132,14 +132,24 @@ class ActionModule(EngineAction):
             display.display(line)
 
     def _preflight(self, params):
-        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1)."""
+        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1).
+
+        Without the client_id option, the document's client_id is the client to sign in with."""
         store = VaultStore(VaultSettings.from_options(params.get))
+        document = {}
         try:
-            store.read(params["vault_path"])
+            document, _version = store.read(params["vault_path"])
         except VaultPathError as err:
             if "KV version 1" in err.message:
                 raise
             # no document yet: the exchange creates it
+        if not params.get("client_id"):
+            stored = document.get("client_id") if isinstance(document, dict) else None
+            if not isinstance(stored, str) or not stored.strip():
+                raise ConfigError(
+                    "No client_id given and %s holds none: give the IMS client id of the credential (client_id, "
+                    "accs_client_id in the playbook)." % store.describe(params["vault_path"]))
+            params["client_id"] = stored.strip()
 
     def _exchange_code(self, params, authorization, code, warnings):
         engine_params = {name: params.get(name) for name in _PASSED_ON}

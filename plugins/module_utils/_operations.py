@@ -39,12 +39,13 @@ def _check_common(params):
         raise ConfigError("Option timeout must be at least 1 second.")
 
 
-def _token_manager(params, http, check_mode):
+def _token_manager(params, http, check_mode, warnings=None):
     store = None
     if params.get("vault_path"):
         store = VaultStore(VaultSettings.from_options(params.get))
     ims = ImsClient(http, params.get("ims_url"), params.get("ims_client_auth") or "basic")
-    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=params.get("recovery_dir"))
+    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=params.get("recovery_dir"),
+                        warnings=warnings)
 
 
 def _token_request(params):
@@ -75,7 +76,7 @@ def run_ims_token(params, check_mode=False, warnings=None):
     _vault_warnings(params, warnings)
     if params.get("grant_type") == "authorization_code" and params.get("force_refresh"):
         raise ConfigError("force_refresh does not apply to grant_type authorization_code: leave it out.")
-    manager = _token_manager(params, _http(params, warnings), check_mode)
+    manager = _token_manager(params, _http(params, warnings), check_mode, warnings)
     result = manager.token(_token_request(params))
     out = {"changed": result.changed, "refreshed": result.refreshed}
     if result.access_token:
@@ -107,7 +108,7 @@ def run_accs_rest(params, check_mode=False, warnings=None):
         tokens = TokenSource(access_token=params["access_token"])
     else:
         # Reading ACCS changes nothing, so the token is fetched even in check mode.
-        manager = _token_manager(params, http, check_mode=False)
+        manager = _token_manager(params, http, check_mode=False, warnings=warnings)
         tokens = TokenSource(manager, _token_request(params))
     client = AccsClient(http, params["base_url"], tokens, api_key=params.get("api_key"),
                         org_id=params.get("org_id"), store_code=params.get("store_code"),

@@ -96,8 +96,9 @@ def _fingerprint(value):
 
 class TokenManager:
     def __init__(self, ims, store=None, check_mode=False, recovery_dir=None, clock=time.time, sleep=time.sleep,
-                 rotation_wait=ROTATION_WAIT):
+                 rotation_wait=ROTATION_WAIT, warnings=None):
         self.ims = ims
+        self.warnings = [] if warnings is None else warnings
         self.store = store
         self.check_mode = check_mode
         self.recovery_dir = os.path.expanduser(recovery_dir or DEFAULT_RECOVERY_DIR)
@@ -194,14 +195,36 @@ class TokenManager:
         if not request.code:
             raise ConfigError("grant_type authorization_code needs the code option: pass the code from the redirect.")
         document, version = self._read_or_empty(path)
-        cred = Credential.from_document(document, where, request.overrides(), require_grant=False)
+        # The code was issued to the client given: that client (and its secret) is stored with the
+        # new refresh token, whatever the document held, or later refreshes would fail.
+        base = dict(document)
+        dropped = ()
+        stored_id = document.get("client_id")
+        if request.client_id and stored_id and stored_id != request.client_id:
+            # the stored secrets belong to the replaced client: neither sent with the new one nor kept
+            dropped = tuple(key for key in ("client_secret", "client_secrets") if key in base)
+            for key in dropped:
+                del base[key]
+            gone = ""
+            if dropped:
+                gone = "; the %s stored for that client %s %s" % (
+                    " and ".join(dropped), "was" if len(dropped) == 1 else "were",
+                    "replaced by the client_secret given" if request.client_secret else "removed")
+            self.warnings.append(
+                "The bootstrap stored the client_id it was given in %s, replacing a different stored client_id%s."
+                % (where, gone))
+        cred = Credential.from_document(base, where, request.overrides(), require_grant=False)
         if self.check_mode:
             return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
         now = self.clock()
         issued = self._ask_ims("authorization_code", cred, request)
-        base = dict(document)
-        base.setdefault("client_id", cred.client_id)
-        if request.client_secret and not (document.get("client_secret") or document.get("client_secrets")):
+        base["client_id"] = cred.client_id
+        if request.client_secret:
+            stored_secret = base.get("client_secret")
+            if stored_secret and stored_secret != request.client_secret and not dropped:
+                self.warnings.append(
+                    "The bootstrap stored the client_secret it was given in %s, replacing a different stored "
+                    "client_secret." % where)
             base["client_secret"] = request.client_secret
         if cred.scopes and not document.get("scopes"):
             base["scopes"] = ",".join(cred.scopes)
@@ -215,7 +238,7 @@ class TokenManager:
                 break
             except VaultConflictError:
                 document, version = self._read_or_empty(path)
-                base.update({k: v for k, v in document.items() if k not in base})
+                base.update({k: v for k, v in document.items() if k not in base and k not in dropped})
         else:
             self._save_recovery(path, issued, replaced=document.get("refresh_token"),
                                 reason=VaultConflictError("concurrent writers kept changing it"))

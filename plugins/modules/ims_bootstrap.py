@@ -13,7 +13,10 @@ description:
   - The one human step of the collection. Builds the IMS authorize URL (the scopes always include C(offline_access),
     a random C(state), PKCE with C(S256)), prints it on a line of its own, gets the authorization code back from
     the browser, exchanges it with IMS and stores the refresh token (and the first access token) in the Vault KV
-    version 2 document at O(vault_path). The document is created when missing; its client fields are kept.
+    version 2 document at O(vault_path). The document is created when missing; its other fields are kept.
+  - The client the code was issued to is stored with the refresh token. A O(client_id) or O(client_secret) that
+    differs from the document's replaces it, with a warning naming the key; a replaced C(client_id) takes the
+    old client's C(client_secret) and C(client_secrets) with it.
   - Runs entirely on the controller, whatever the host's connection, in the worker process of the task (an action
     plugin). The state, the PKCE verifier and the code never appear in task results.
   - O(step=listen) does it all in one task. It waits on a loopback listener (V(http://127.0.0.1:<port>/callback))
@@ -49,14 +52,15 @@ options:
     type: str
   client_id:
     description:
-      - IMS client id (API key) of the credential. Required with O(step=listen) and O(step=authorize); with
-        O(step=exchange) the session's client id is used (a different value fails).
+      - IMS client id (API key) of the credential. With O(step=listen) and O(step=authorize) it defaults to the
+        document's C(client_id) (required when the document has none); with O(step=exchange) the session's client
+        id is used (a different value fails).
     type: str
   client_secret:
     description:
       - Client secret of a confidential client, used for the code exchange. Public clients use PKCE only and leave
         it out. When not given, the document's C(client_secret) or C(client_secrets) are used.
-      - Stored in the document when the document has no client secret yet.
+      - Stored in the document, replacing a different stored C(client_secret) (with a warning).
     type: str
   scopes:
     description:

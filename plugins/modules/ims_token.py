@@ -34,7 +34,8 @@ options:
     description:
       - V(refresh_token) is the default when the credential has a refresh token, else V(client_credentials).
       - V(authorization_code) exchanges O(code); with O(vault_path) the new refresh token is stored in the document
-        (created if missing, client fields kept).
+        (created if missing, other fields kept) with the O(client_id) and O(client_secret) given, which replace
+        different stored ones with a warning.
     type: str
     choices: [authorization_code, refresh_token, client_credentials]
   refresh_token:

@@ -76,8 +76,8 @@ BOOTSTRAP_SPEC = dict(
     **VAULT_SPEC, **HTTP_SPEC
 )
 BOOTSTRAP_RULES = dict(
-    required_if=[("step", "listen", ("client_id", "vault_path")),
-                 ("step", "authorize", ("client_id", "vault_path")),
+    required_if=[("step", "listen", ("vault_path",)),
+                 ("step", "authorize", ("vault_path",)),
                  ("step", "exchange", ("session", "redirect_url"))],
 )
 
