@@ -64,6 +64,14 @@ class VaultPathError(VaultError):
     """The secret does not exist or the mount is not KV v2."""
 
 
+class VaultDeletedError(VaultPathError):
+    """The document's current version is deleted (or destroyed); ``version`` is its number."""
+
+    def __init__(self, message, version=None, **details):
+        super().__init__(message, **details)
+        self.version = version
+
+
 class VaultConflictError(VaultError):
     """A check-and-set write lost against a concurrent writer."""
 

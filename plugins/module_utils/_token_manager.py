@@ -28,6 +28,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     InvalidGrantError,
     VaultConflictError,
     VaultAccessError,
+    VaultDeletedError,
     VaultError,
     VaultPathError,
     VaultUnavailableError,
@@ -146,6 +147,9 @@ class TokenManager:
     def _read_or_empty(self, path):
         try:
             return self._read(path, fresh=True)
+        except VaultDeletedError as err:
+            # written over with check-and-set on the deleted version's number
+            return {}, err.version or 0
         except VaultPathError as err:
             if "KV version 1" in str(err):
                 raise
@@ -178,7 +182,18 @@ class TokenManager:
         where = self._where(path)
         if request.grant_type == "authorization_code":
             return self._exchange_code(path, where, request)
-        document, version = self._read(path, fresh=rejected is not None)
+        try:
+            document, version = self._read(path, fresh=rejected is not None)
+        except VaultDeletedError as err:
+            # A refresh token an earlier run could not store outlives the document's deletion: the
+            # recovery file's client fields and token restore the document, written over the deleted version.
+            record = self._recovery_record(path, None)
+            if record is None or self.check_mode:
+                raise
+            document = _client_fields(record.get("document"))
+            cred = Credential.from_document(dict(document, refresh_token=record["refresh_token"]), where,
+                                            request.overrides())
+            return self._renew(path, where, document, err.version or 0, cred, request, rejected)
         # A rotated refresh token that an earlier run could not store replaces the dead one in Vault.
         recovered = self._load_recovery(path, document.get("refresh_token"))
         if recovered and not self.check_mode:
@@ -241,7 +256,7 @@ class TokenManager:
                 base.update({k: v for k, v in document.items() if k not in base and k not in dropped})
         else:
             self._save_recovery(path, issued, replaced=document.get("refresh_token"),
-                                reason=VaultConflictError("concurrent writers kept changing it"))
+                                reason=VaultConflictError("concurrent writers kept changing it"), document=new_doc)
         cred = Credential.from_document(new_doc, where, require_grant=False)
         return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
                            changed=True, credential=cred, source="ims")
@@ -285,7 +300,7 @@ class TokenManager:
                     self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
                 except VaultConflictError:
                     self._save_recovery(path, issued, document.get("refresh_token"),
-                                        VaultConflictError("concurrent writers kept changing it"))
+                                        VaultConflictError("concurrent writers kept changing it"), new_doc)
             self._drop_recovery(path)
             cred = Credential.from_document(new_doc, where, request.overrides())
             return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
@@ -333,15 +348,15 @@ class TokenManager:
                 if attempt < WRITE_ATTEMPTS:
                     self.sleep(0.5 * (2 ** (attempt - 1)))
                     continue
-                self._fail_write(path, issued, replaced, err)
+                self._fail_write(path, issued, replaced, err, document)
             except VaultError as err:
-                self._fail_write(path, issued, replaced, err)
+                self._fail_write(path, issued, replaced, err, document)
             _DOCUMENTS[self._key(path)] = (document, new_version)
             return new_version
 
-    def _fail_write(self, path, issued, replaced, err):
+    def _fail_write(self, path, issued, replaced, err, document=None):
         if issued.refresh_token:
-            self._save_recovery(path, issued, replaced, err)
+            self._save_recovery(path, issued, replaced, err, document)
         raise VaultError(
             "IMS issued a new access token for %s but storing it failed: %s" % (self._where(path), _lower_first(err.message)))
 
@@ -352,7 +367,7 @@ class TokenManager:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "%s_%s_%s" % (settings.url, self.store.mount, path)).strip("_")
         return os.path.join(self.recovery_dir, name[:180] + ".json")
 
-    def _save_recovery(self, path, issued, replaced, reason):
+    def _save_recovery(self, path, issued, replaced, reason, document=None):
         target = self.recovery_file(path)
         record = {
             "vault_url": self.store.settings.url,
@@ -361,6 +376,8 @@ class TokenManager:
             "refresh_token": issued.refresh_token,
             "replaces_sha256": _fingerprint(replaced),
             "saved_at": format_time(self.clock()),
+            # the client the token belongs to, to restore a document deleted meanwhile
+            "document": _client_fields(document),
         }
         try:
             os.makedirs(self.recovery_dir, mode=0o700, exist_ok=True)
@@ -376,8 +393,8 @@ class TokenManager:
             % (self._where(path), _short(reason), target),
             recovery_file=target)
 
-    def _load_recovery(self, path, stored_refresh_token):
-        """The refresh token of a recovery file that replaces the one Vault still holds, if any."""
+    def _recovery_record(self, path, stored_refresh_token):
+        """The recovery file's record when it replaces the refresh token Vault still holds (None: none stored)."""
         target = self.recovery_file(path)
         try:
             with open(target, encoding="utf-8") as stream:
@@ -387,7 +404,12 @@ class TokenManager:
         if not isinstance(record, dict) or record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
             return None
         token = record.get("refresh_token")
-        return token if isinstance(token, str) and token else None
+        return record if isinstance(token, str) and token else None
+
+    def _load_recovery(self, path, stored_refresh_token):
+        """The refresh token of a recovery file that replaces the one Vault still holds, if any."""
+        record = self._recovery_record(path, stored_refresh_token)
+        return record["refresh_token"] if record else None
 
     def _drop_recovery(self, path):
         try:
@@ -406,6 +428,16 @@ class TokenManager:
         if grant == "client_credentials":
             return self.ims.client_credentials(cred.client_id, cred.client_secrets, cred.scopes)
         raise ConfigError("Unknown grant_type %r: use authorization_code, refresh_token or client_credentials." % grant)
+
+
+CLIENT_FIELDS = ("client_id", "client_secret", "client_secrets", "scopes", "org_id", "grant_type")
+
+
+def _client_fields(document):
+    """The document's client fields (no tokens): what a recovery file needs to restore a deleted document."""
+    if not isinstance(document, dict):
+        return {}
+    return {key: document[key] for key in CLIENT_FIELDS if document.get(key) is not None}
 
 
 def _reason(err):

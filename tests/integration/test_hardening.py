@@ -6,21 +6,49 @@ resets the emulator.
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from urllib.parse import urlsplit
 
+from tests.emulator.control import pkce_pair
 from tests.integration.helpers import (
     ACCS_REST,
+    REDIRECT_URI,
     S2S_SCOPES,
+    USER_SCOPES,
     accs_requests,
     add_client,
+    assert_one_sentence,
+    failed_msg,
+    full_match,
     ims_token_requests,
     ims_token_task,
     play,
+    policy_token,
     seed_credential,
     sha256,
     summary,
     token_summary_task,
 )
+
+
+def _code(emulator, client_id):
+    """An authorization code (with its PKCE verifier) the emulator issued to ``client_id``."""
+    verifier, challenge = pkce_pair("S256")
+    answer = emulator.authorize(client_id, redirect_uri=REDIRECT_URI, scope=",".join(USER_SCOPES),
+                                state=uuid.uuid4().hex, code_challenge=challenge, code_challenge_method="S256")
+    return answer["code"], verifier
+
+
+def _soft_delete(openbao, cred):
+    openbao.client().secrets.kv.v2.delete_latest_version_of_secret(path=cred.vault_path, mount_point=cred.mount)
+
+
+def _exchange_task(name, cred, **options):
+    return ims_token_task(name, name.replace(" ", "_"), grant_type="authorization_code", code="{{ code }}",
+                          code_verifier="{{ verifier }}", redirect_uri=REDIRECT_URI, vault_path=cred.vault_path,
+                          client_id=cred.client_id, client_secret="{{ secret }}", **options)
 
 
 # --------------------------------------------------------------------------- defect 1: .netrc
@@ -60,3 +88,65 @@ def test_netrc_never_replaces_our_credentials(run_playbook, emulator, openbao, t
     records = accs_requests(emulator, cred.tenant)
     assert [(r["status"], r["authorization_scheme"]) for r in records] == [(200, "Bearer")]
     assert summary(result, "client credentials summary")["has_token"] is True
+
+
+# --------------------------------------------------------------------------- defect 4: soft-deleted documents
+def test_exchange_writes_over_a_soft_deleted_document(run_playbook, emulator, openbao, tmp_path):
+    """cas = the deleted version's number, with a policy that grants the data path only (no metadata/)."""
+    cred = seed_credential(emulator, openbao, tenant=False)
+    _soft_delete(openbao, cred)
+    token = policy_token(openbao, 'path "secret/data/%s" { capabilities = ["create", "read", "update"] }\n'
+                         % cred.vault_path)
+    code, verifier = _code(emulator, cred.client_id)
+    recovery = tmp_path / "recovery"
+    tasks = [_exchange_task("exchange", cred, vault_token="{{ token }}", recovery_dir=str(recovery))]
+    run_playbook(play(tasks, emulator), extra_vars={"code": code, "verifier": verifier, "token": token,
+                                                    "secret": cred.client_secret}).assert_rc(0)
+    document, version = cred.read(openbao)
+    assert version == cred.version + 1
+    assert document["client_id"] == cred.client_id and emulator.check_refresh_token(document["refresh_token"])
+    assert [(c["grant_type"], c["status"]) for c in ims_token_requests(emulator, cred.client_id)] == [
+        ("authorization_code", 200)]
+    assert not recovery.exists() or list(recovery.iterdir()) == []
+
+
+def test_deleted_document_is_recognised_with_a_read_only_policy(run_playbook, emulator, openbao):
+    cred = seed_credential(emulator, openbao, tenant=False)
+    _soft_delete(openbao, cred)
+    token = policy_token(openbao, 'path "secret/data/%s" { capabilities = ["read"] }\n' % cred.vault_path)
+    task = ims_token_task("read", "r", no_log=False, vault_path=cred.vault_path, vault_token="{{ token }}")
+    result = run_playbook(play([dict(task, ignore_errors=True)], emulator), extra_vars={"token": token},
+                          json=True).assert_rc(0)
+    msg = failed_msg(result, "read")
+    full_match(r"The credential at 'secret/%s' in Vault at %s is deleted \(version 1\): undelete it \(vault kv "
+               r"undelete -versions=1\) or store a new one\." % (re.escape(cred.vault_path), re.escape(openbao.url)), msg)
+    assert_one_sentence(msg)
+    assert ims_token_requests(emulator, cred.client_id) == []
+
+
+def test_recovery_file_restores_a_deleted_document(run_playbook, emulator, openbao, tmp_path):
+    """A refresh token saved to the recovery file is used before the deleted-document error."""
+    cred = seed_credential(emulator, openbao, tenant=False)
+    _soft_delete(openbao, cred)
+    read_only = policy_token(openbao, 'path "secret/data/%s" { capabilities = ["read"] }\n' % cred.vault_path)
+    code, verifier = _code(emulator, cred.client_id)
+    recovery = tmp_path / "recovery"  # outside build/test-output: the file holds a refresh token
+    tasks = [dict(_exchange_task("exchange", cred, vault_token="{{ token }}", recovery_dir=str(recovery),
+                                 no_log=False), ignore_errors=True)]
+    result = run_playbook(play(tasks, emulator), extra_vars={"code": code, "verifier": verifier, "token": read_only,
+                                                             "secret": cred.client_secret}, json=True).assert_rc(0)
+    assert "it is saved in" in failed_msg(result, "exchange")
+    (saved,) = recovery.iterdir()
+    saved_token = json.loads(saved.read_text())["refresh_token"]
+    assert emulator.check_refresh_token(saved_token) is True
+
+    tasks = [ims_token_task("restore", "restored", vault_path=cred.vault_path, recovery_dir=str(recovery)),
+             token_summary_task("restore summary", "restored")]
+    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    assert summary(result, "restore summary")["refreshed"] is True
+    document, version = cred.read(openbao)
+    assert version == cred.version + 1
+    assert document["client_id"] == cred.client_id and document["client_secret"] == cred.client_secret
+    assert emulator.refresh_token_status(saved_token) == "used"
+    assert emulator.check_refresh_token(document["refresh_token"]) is True
+    assert list(recovery.iterdir()) == []
