@@ -255,6 +255,10 @@ class TokenManager:
                 document, version = self._read_or_empty(path)
                 base.update({k: v for k, v in document.items() if k not in base and k not in dropped})
         else:
+            if not issued.refresh_token:
+                self._not_cached(path)
+                return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
+                                   changed=True, credential=cred, source="ims")
             self._save_recovery(path, issued, replaced=document.get("refresh_token"),
                                 reason=VaultConflictError("concurrent writers kept changing it"), document=new_doc)
         cred = Credential.from_document(new_doc, where, require_grant=False)
@@ -299,6 +303,11 @@ class TokenManager:
                     new_doc = self._merged(document, issued, now)
                     self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
                 except VaultConflictError:
+                    if not issued.refresh_token:
+                        # nothing to recover (client_credentials): the token is valid, only not cached
+                        self._not_cached(path)
+                        return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in,
+                                           refreshed=True, changed=True, credential=cred, source="ims")
                     self._save_recovery(path, issued, document.get("refresh_token"),
                                         VaultConflictError("concurrent writers kept changing it"), new_doc)
             self._drop_recovery(path)
@@ -359,6 +368,11 @@ class TokenManager:
             self._save_recovery(path, issued, replaced, err, document)
         raise VaultError(
             "IMS issued a new access token for %s but storing it failed: %s" % (self._where(path), _lower_first(err.message)))
+
+    def _not_cached(self, path):
+        self.warnings.append(
+            "IMS issued a new access token for %s but it was not cached there, as concurrent writers kept changing "
+            "the document: the next run asks IMS for another one." % self._where(path))
 
     # -- recovery file -----------------------------------------------------------------------------
 

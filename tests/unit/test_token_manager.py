@@ -391,6 +391,25 @@ def test_cas_lost_twice_saves_the_rotated_token_to_the_recovery_file(store, cloc
     assert json.loads(open(target).read())["refresh_token"] == "rt-mine"
 
 
+def test_cas_lost_twice_on_client_credentials_returns_the_token_and_warns_it_was_not_cached(
+        store, clock, ims, tmp_path):
+    """Issue 13, defect 5: nothing to recover, so no recovery file, and the valid token is not thrown away."""
+    store.put(PATH, document(clock, ttl=-5, refresh=None, grant_type="client_credentials"))
+    store.before_write = lambda s, path, n: s.put(path, dict(s.current(path)[0], org_id="ORG%d" % n))
+    ims.issue(access="at-s2s", refresh=None)
+    warnings = []
+    mgr = TokenManager(ImsClient(HttpClient(timeout=5, policy=RetryPolicy(retries=0, sleep=clock.sleep)), IMS), store,
+                       recovery_dir=str(tmp_path / "recovery"), clock=clock, sleep=clock.sleep, warnings=warnings)
+    result = mgr.token(request())
+    assert result.access_token == "at-s2s" and result.refreshed and result.changed
+    assert [cas for _p, _d, cas in store.write_attempts] == [1, 2]
+    assert store.current(PATH)[0].get("access_token") == "at-cached"  # the others' writes stay
+    assert not os.path.exists(str(tmp_path / "recovery"))
+    assert warnings == [
+        "IMS issued a new access token for 'secret/accs/prod' in Vault at https://vault.test:8200 but it was not "
+        "cached there, as concurrent writers kept changing the document: the next run asks IMS for another one."]
+
+
 # --------------------------------------------------------------------------- Vault write failures
 def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_the_next_run_stores_it(
         store, clock, ims, tmp_path):
