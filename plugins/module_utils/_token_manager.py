@@ -377,9 +377,19 @@ class TokenManager:
     # -- recovery file -----------------------------------------------------------------------------
 
     def recovery_file(self, path):
+        """One file per Vault, mount and path: named by their sha256, which no two credentials share."""
+        identity = "\0".join((self.store.settings.url, self.store.mount, path.strip("/")))
+        return os.path.join(self.recovery_dir, hashlib.sha256(identity.encode("utf-8")).hexdigest() + ".json")
+
+    def _legacy_recovery_file(self, path):
+        """The name earlier releases gave the file: lossy, so only used when the record inside names this path."""
         settings = self.store.settings
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "%s_%s_%s" % (settings.url, self.store.mount, path)).strip("_")
         return os.path.join(self.recovery_dir, name[:180] + ".json")
+
+    def _names_this(self, record, path):
+        return (record.get("vault_url"), record.get("vault_mount"), record.get("vault_path")) == (
+            self.store.settings.url, self.store.mount, path.strip("/"))
 
     def _save_recovery(self, path, issued, replaced, reason, document=None):
         target = self.recovery_file(path)
@@ -409,16 +419,20 @@ class TokenManager:
 
     def _recovery_record(self, path, stored_refresh_token):
         """The recovery file's record when it replaces the refresh token Vault still holds (None: none stored)."""
-        target = self.recovery_file(path)
-        try:
-            with open(target, encoding="utf-8") as stream:
-                record = json.load(stream)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(record, dict) or record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
-            return None
-        token = record.get("refresh_token")
-        return record if isinstance(token, str) and token else None
+        for target in (self.recovery_file(path), self._legacy_recovery_file(path)):
+            try:
+                with open(target, encoding="utf-8") as stream:
+                    record = json.load(stream)
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or not self._names_this(record, path):
+                continue
+            if record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
+                continue
+            token = record.get("refresh_token")
+            if isinstance(token, str) and token:
+                return record
+        return None
 
     def _load_recovery(self, path, stored_refresh_token):
         """The refresh token of a recovery file that replaces the one Vault still holds, if any."""
@@ -430,6 +444,17 @@ class TokenManager:
             os.unlink(self.recovery_file(path))
         except OSError:
             pass
+        legacy = self._legacy_recovery_file(path)
+        try:
+            with open(legacy, encoding="utf-8") as stream:
+                record = json.load(stream)
+        except (OSError, ValueError):
+            return
+        if isinstance(record, dict) and self._names_this(record, path):
+            try:
+                os.unlink(legacy)
+            except OSError:
+                pass
 
     # -- IMS -------------------------------------------------------------------------------------
 

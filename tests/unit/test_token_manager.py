@@ -410,6 +410,60 @@ def test_cas_lost_twice_on_client_credentials_returns_the_token_and_warns_it_was
         "cached there, as concurrent writers kept changing the document: the next run asks IMS for another one."]
 
 
+# --------------------------------------------------------------------------- recovery file names
+def test_recovery_files_of_paths_that_sanitise_alike_do_not_collide(store, clock, ims, tmp_path):
+    """Issue 13, defect 6: accs/prod and accs_prod each keep their own recovery file."""
+    store.put("accs/prod", document(clock, ttl=-5, refresh="rt-old-a"))
+    store.put("accs_prod", document(clock, ttl=-5, refresh="rt-old-b"))
+    down = VaultUnavailableError("Vault at https://vault.test:8200 is sealed.")
+    mgr = manager(store, clock, tmp_path)
+    for path, rotated in (("accs/prod", "rt-saved-a"), ("accs_prod", "rt-saved-b")):
+        store.write_errors = [down] * 3
+        ims.issue(refresh=rotated)
+        with pytest.raises(VaultError):
+            mgr.token(request(vault_path=path))
+        tm.reset_process_caches()
+    assert mgr.recovery_file("accs/prod") != mgr.recovery_file("accs_prod")
+    assert sorted(os.listdir(mgr.recovery_dir)) == sorted(
+        os.path.basename(mgr.recovery_file(p)) for p in ("accs/prod", "accs_prod"))
+    record = json.loads(open(mgr.recovery_file("accs/prod")).read())
+    assert record["vault_path"] == "accs/prod" and record["refresh_token"] == "rt-saved-a"
+
+    # Vault writable again: each credential's next run uses its own saved token, and drops only its file
+    ims.issue(refresh="rt-next-a")
+    mgr.token(request(vault_path="accs/prod"))
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-saved-a"
+    assert os.listdir(mgr.recovery_dir) == [os.path.basename(mgr.recovery_file("accs_prod"))]
+    ims.issue(refresh="rt-next-b")
+    mgr.token(request(vault_path="accs_prod"))
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-saved-b"
+    assert os.listdir(mgr.recovery_dir) == []
+
+
+def test_recovery_file_of_the_earlier_naming_is_still_used_when_it_names_the_path(store, clock, ims, tmp_path):
+    store.put(PATH, document(clock, ttl=-5))
+    mgr = manager(store, clock, tmp_path)
+    os.makedirs(mgr.recovery_dir)
+    legacy = os.path.join(mgr.recovery_dir, "https_vault.test_8200_secret_accs_prod.json")
+    other = {"vault_url": "https://vault.test:8200", "vault_mount": "secret", "vault_path": "accs_prod",
+             "refresh_token": "rt-of-another-path", "replaces_sha256": tm._fingerprint("rt-old")}
+    with open(legacy, "w") as handle:
+        json.dump(other, handle)
+    ims.issue(refresh="rt-1")
+    mgr.token(request())
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-old"  # the file names another path: not used, kept
+    assert os.path.exists(legacy)
+    tm.reset_process_caches()
+    store.put(PATH, document(clock, ttl=-5, refresh="rt-stale"))
+    with open(legacy, "w") as handle:
+        json.dump(dict(other, vault_path=PATH, refresh_token="rt-legacy", replaces_sha256=tm._fingerprint("rt-stale")),
+                  handle)
+    ims.issue(refresh="rt-2")
+    mgr.token(request())
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-legacy"
+    assert not os.path.exists(legacy)
+
+
 # --------------------------------------------------------------------------- Vault write failures
 def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_the_next_run_stores_it(
         store, clock, ims, tmp_path):
