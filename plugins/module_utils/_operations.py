@@ -9,7 +9,9 @@ controller's worker, which spares a Python start-up and re-import per task.
 
 from __future__ import annotations
 
+import re
 import time
+import traceback
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import AccsClient, TokenSource
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time
@@ -153,8 +155,11 @@ def run_in_module(module, operation):
         for warning in warnings:
             module.warn(warning)
         module.fail_json(msg=err.message, **err.details)
-    except Exception as exc:  # a bug: still one sentence, never the exception text (it could hold data)
-        module.fail_json(msg=unexpected_error_message(exc))
+    except Exception as exc:  # a bug: still one sentence; the scrubbed traceback is shown at -vvv
+        text = scrubbed_traceback(module.no_log_values)
+        # ansible-core 2.19 keeps `exception` only with tracebacks enabled (ANSIBLE_DISPLAY_TRACEBACK):
+        # TRACEBACK_KEY carries it to the action plugin, which shows it at -vvv
+        module.fail_json(msg=unexpected_error_message(exc), exception=text, **{TRACEBACK_KEY: text})
     for warning in warnings:
         module.warn(warning)
     module.exit_json(**result)
@@ -163,3 +168,30 @@ def run_in_module(module, operation):
 def unexpected_error_message(exc):
     return ("Unexpected internal error (%s) in adobe_commerce.accs: run again with -vvv and report it with the "
             "task's options, leaving out secrets." % type(exc).__name__)
+
+
+# The key of a module's result that carries its traceback to the action plugin (popped there).
+TRACEBACK_KEY = "accs_traceback"
+
+# Runs of the token alphabets (base64, base64url, hex; the dots of a JWT split it into parts): masked
+# when 16+ characters with digits and letters, or 32+ with upper and lower case letters. Python
+# names (lower case, no digits) and paths (split by / and .) stay readable.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+=-]{16,}")
+MASK = "********"
+
+
+def _mask_token_like(match):
+    text = match.group(0)
+    digits = any(c.isdigit() for c in text)
+    letters = any(c.isalpha() for c in text)
+    mixed_case = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return MASK if (digits and letters) or (len(text) >= 32 and mixed_case) else text
+
+
+def scrubbed_traceback(hidden=()):
+    """The traceback of the exception being handled, with every value of ``hidden`` (the no_log values)
+    and every token-like string masked, for the result's ``exception`` key (shown at -vvv)."""
+    text = traceback.format_exc()
+    for value in sorted({str(v) for v in hidden if v}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return _TOKEN_LIKE.sub(_mask_token_like, text)

@@ -12,13 +12,23 @@ from __future__ import annotations
 
 import os
 
+from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import unexpected_error_message
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import (
+    TRACEBACK_KEY,
+    scrubbed_traceback,
+    unexpected_error_message,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
+# ansible-core 2.19 shows a result's `exception` only with ANSIBLE_DISPLAY_TRACEBACK, no longer at -vvv
+CALLBACK_SHOWS_TRACEBACK_AT_VVV = tuple(int(p) for p in ansible_version.split(".")[:2] if p.isdigit()) < (2, 19)
+
+display = Display()
 
 
 class EngineAction(ActionBase):
@@ -41,6 +51,7 @@ class EngineAction(ActionBase):
         if not self._runs_locally():
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
                                                task_vars=task_vars))
+            self._show_traceback(result)
             return self._hide_secrets(result)
         operation = type(self).OPERATION
 
@@ -67,12 +78,25 @@ class EngineAction(ActionBase):
             outcome = step(params, hidden, warnings)
         except AccsError as err:
             outcome = dict(err.details, failed=True, msg=err.message)
-        except Exception as exc:  # a bug: one sentence, never the exception text
-            outcome = {"failed": True, "msg": unexpected_error_message(exc)}
+        except Exception as exc:  # a bug: one sentence; the traceback, scrubbed, goes to `exception` (-vvv)
+            outcome = {"failed": True, "msg": unexpected_error_message(exc), "exception": scrubbed_traceback(hidden)}
         if warnings:
             outcome["warnings"] = warnings
         result.update(remove_values(outcome, hidden))
+        self._show_traceback(result)
         return self._hide_secrets(result)
+
+    def _show_traceback(self, result):
+        """Print a failure's traceback at -vvv where the callback no longer does (ansible-core 2.19+).
+
+        The `exception` key stays in the result: earlier releases show it at -vvv themselves, 2.19 with
+        ANSIBLE_DISPLAY_TRACEBACK=error, and registered results and JSON callbacks keep it."""
+        carried = result.pop(TRACEBACK_KEY, None)  # from the module, which 2.19 may strip `exception` from
+        if carried and not result.get("exception"):
+            result["exception"] = carried
+        text = result.get("exception")
+        if result.get("failed") and isinstance(text, str) and text and not CALLBACK_SHOWS_TRACEBACK_AT_VVV:
+            display.vvv("The full traceback is:\n" + text.rstrip("\n"))
 
     def _hide_secrets(self, result):
         # A result holding a token is censored in every callback's output, as if the task had

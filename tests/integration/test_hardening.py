@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import uuid
 from urllib.parse import urlsplit
 
@@ -19,6 +21,7 @@ from tests.integration.helpers import (
     USER_SCOPES,
     accs_requests,
     add_client,
+    assert_no_secrets,
     assert_one_sentence,
     failed_msg,
     full_match,
@@ -30,7 +33,9 @@ from tests.integration.helpers import (
     sha256,
     summary,
     token_summary_task,
+    vault_secrets,
 )
+from tests.support.ansible_runner import hermetic_env
 
 
 def _code(emulator, client_id):
@@ -150,3 +155,54 @@ def test_recovery_file_restores_a_deleted_document(run_playbook, emulator, openb
     assert emulator.refresh_token_status(saved_token) == "used"
     assert emulator.check_refresh_token(document["refresh_token"]) is True
     assert list(recovery.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- defect 7: the traceback at -vvv
+# A cached token whose expiry lies past year 9999 in UTC passes the document's checks but cannot be
+# formatted back: an unexpected error of the engine, met without stubbing anything.
+FAR_FUTURE = "9999-12-31T23:59:59-23:59"
+UNEXPECTED = (r"Unexpected internal error \(ValueError\) in adobe_commerce\.accs: run again with -vvv and report it "
+              r"with the task's options, leaving out secrets\.")
+
+
+def _far_future_credential(emulator, openbao):
+    return seed_credential(emulator, openbao, tenant=False, cache="valid",
+                           extra={"access_token_expires_at": FAR_FUTURE})
+
+
+def test_unexpected_error_shows_its_scrubbed_traceback_at_vvv(run_playbook, emulator, openbao):
+    cred = _far_future_credential(emulator, openbao)
+    task = dict(ims_token_task("token", "t", no_log=False, vault_path=cred.vault_path), ignore_errors=True)
+    quiet = run_playbook(play([task], emulator), json=True).assert_rc(0)
+    full_match(UNEXPECTED, failed_msg(quiet, "token"))
+    loud = run_playbook(play([task], emulator), verbosity=3).assert_rc(0)
+    assert "Traceback (most recent call last)" in loud.stdout + loud.stderr
+    assert "ValueError: year 10000 is out of range" in loud.stdout + loud.stderr
+    assert "_credential.py" in loud.stdout + loud.stderr  # where it failed
+    secrets = emulator.secrets() + vault_secrets(openbao) + [cred.access_token, cred.refresh_token, cred.client_secret]
+    for result in (quiet, loud):
+        assert_no_secrets(result.stdout + result.stderr + result.log, secrets, "output")
+
+
+def test_unexpected_error_of_the_module_returns_its_scrubbed_traceback(emulator, openbao, collection_path, tmp_path):
+    """The module's own main() (as a target runs it): the traceback is in the result's exception key."""
+    cred = _far_future_credential(emulator, openbao)
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+        "vault_path": cred.vault_path, "vault_url": openbao.url, "vault_token": openbao.root_token,
+        "ims_url": emulator.url, "ca_path": emulator.ca_path}}), encoding="utf-8")
+    answer = subprocess.run(
+        [sys.executable, "-m", "ansible_collections.adobe_commerce.accs.plugins.modules.ims_token", str(args)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=hermetic_env({"PYTHONPATH": str(collection_path)}))
+    result = json.loads(answer.stdout)
+    assert result["failed"] is True
+    full_match(UNEXPECTED, result["msg"])
+    # `exception` as Ansible defines it; ansible-core 2.19 keeps it only with tracebacks enabled, so the
+    # module also returns it under accs_traceback, which the action plugin moves to `exception` and shows
+    traceback = result.get("exception") or result["accs_traceback"]
+    assert traceback == result["accs_traceback"]
+    assert traceback.startswith("Traceback (most recent call last)")
+    assert "ValueError: year 10000 is out of range" in traceback
+    assert_no_secrets(answer.stdout + answer.stderr, [openbao.root_token, cred.access_token, cred.refresh_token,
+                                                     cred.client_secret], "module output")

@@ -49,3 +49,19 @@ def test_vault_session_ignores_netrc_but_keeps_proxy_and_ca_bundle(netrc_everywh
     assert "Authorization" not in prepared.headers
     assert settings["proxies"].get("https") == "http://proxy.test:3128"
     assert settings["verify"] == str(tmp_path / "bundle.pem")
+
+
+# --------------------------------------------------------------------------- defect 7: scrubbed tracebacks
+def test_scrubbed_traceback_masks_no_log_values_and_token_like_strings():
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import scrubbed_traceback
+
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    try:
+        raise KeyError("refresh %s for client sec-ret-value with at-8f2b1c9d0e3a4f5b6c7d8e9f0a1b2c3d" % token)
+    except KeyError:
+        text = scrubbed_traceback({"sec-ret-value"})
+    assert text.startswith("Traceback (most recent call last)") and "KeyError" in text
+    assert "test_scrubbed_traceback_masks_no_log_values_and_token_like_strings" in text  # names stay readable
+    for secret in ("sec-ret-value", "at-8f2b1c9d0e3a4f5b6c7d8e9f0a1b2c3d", "eyJhbGciOiJSUzI1NiJ9",
+                   "eyJzdWIiOiIxMjM0NTY3ODkwIn0", "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"):
+        assert secret not in text
