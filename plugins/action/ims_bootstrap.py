@@ -27,7 +27,11 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap imp
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import parse_time
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, VaultPathError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
+    ConfigError,
+    VaultKvVersionError,
+    VaultPathError,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
     VaultSettings,
     VaultStore,
@@ -139,10 +143,10 @@ class ActionModule(EngineAction):
         document = {}
         try:
             document, _version = store.read(params["vault_path"])
-        except VaultPathError as err:
-            if "KV version 1" in err.message:
-                raise
-            # no document yet: the exchange creates it
+        except VaultKvVersionError:
+            raise
+        except VaultPathError:
+            # no document yet (or a deleted one): the exchange creates it
         if not params.get("client_id"):
             stored = document.get("client_id") if isinstance(document, dict) else None
             if not isinstance(stored, str) or not stored.strip():

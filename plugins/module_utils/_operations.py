@@ -15,7 +15,7 @@ import traceback
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import AccsClient, TokenSource
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import INTERNAL_KIND, AccsError, ConfigError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import SECRET_OPTIONS
@@ -154,12 +154,13 @@ def run_in_module(module, operation):
     except AccsError as err:
         for warning in warnings:
             module.warn(warning)
-        module.fail_json(msg=err.message, **err.details)
+        module.fail_json(msg=err.message, error_kind=err.kind, **err.details)
     except Exception as exc:  # a bug: still one sentence; the scrubbed traceback is shown at -vvv
         text = scrubbed_traceback(module.no_log_values)
         # ansible-core 2.19 keeps `exception` only with tracebacks enabled (ANSIBLE_DISPLAY_TRACEBACK):
         # TRACEBACK_KEY carries it to the action plugin, which shows it at -vvv
-        module.fail_json(msg=unexpected_error_message(exc), exception=text, **{TRACEBACK_KEY: text})
+        module.fail_json(msg=unexpected_error_message(exc), error_kind=INTERNAL_KIND, exception=text,
+                         **{TRACEBACK_KEY: text})
     for warning in warnings:
         module.warn(warning)
     module.exit_json(**result)

@@ -30,8 +30,10 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     VaultAccessError,
     VaultDeletedError,
     VaultError,
+    VaultKvVersionError,
     VaultPathError,
     VaultUnavailableError,
+    VaultWriteError,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 
@@ -150,9 +152,9 @@ class TokenManager:
         except VaultDeletedError as err:
             # written over with check-and-set on the deleted version's number
             return {}, err.version or 0
-        except VaultPathError as err:
-            if "KV version 1" in str(err):
-                raise
+        except VaultKvVersionError:
+            raise
+        except VaultPathError:
             return {}, 0
 
     def _where(self, path):
@@ -366,7 +368,7 @@ class TokenManager:
     def _fail_write(self, path, issued, replaced, err, document=None):
         if issued.refresh_token:
             self._save_recovery(path, issued, replaced, err, document)
-        raise VaultError(
+        raise VaultWriteError(
             "IMS issued a new access token for %s but storing it failed: %s" % (self._where(path), _lower_first(err.message)))
 
     def _not_cached(self, path):
@@ -407,11 +409,11 @@ class TokenManager:
             os.makedirs(self.recovery_dir, mode=0o700, exist_ok=True)
             atomic_write(target, json.dumps(record), mode=0o600)
         except OSError as exc:
-            raise VaultError(
+            raise VaultWriteError(
                 "IMS issued a new refresh token for %s, storing it in Vault failed (%s) and so did saving it to %s "
                 "(%s): the credential must be bootstrapped again with playbooks/bootstrap_refresh_token.yml."
                 % (self._where(path), _short(reason), target, exc.strerror or type(exc).__name__))
-        raise VaultError(
+        raise VaultWriteError(
             "IMS issued a new refresh token for %s but storing it failed (%s); it is saved in %s (mode 0600), and the "
             "next run stores it in Vault by itself once Vault accepts writes again."
             % (self._where(path), _short(reason), target),

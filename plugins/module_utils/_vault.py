@@ -17,6 +17,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     VaultConflictError,
     VaultDeletedError,
     VaultError,
+    VaultKvVersionError,
     VaultPathError,
     VaultUnavailableError,
 )
@@ -222,7 +223,7 @@ class VaultStore:
                 path=path, mount_point=self.mount, raise_on_deleted_version=False)
         except hvac_exc.InvalidPath as exc:
             if self._kv_version(client, path) == "1":
-                raise VaultPathError(
+                raise VaultKvVersionError(
                     "Mount '%s' in Vault at %s is a KV version 1 engine: the credential store needs KV version 2 "
                     "(enable kv-v2 there, or point vault_mount at a KV v2 mount)." % (self.mount, self.settings.url))
             # a destroyed version answers 404 with its metadata (hvac returns only deleted ones)

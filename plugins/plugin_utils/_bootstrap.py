@@ -85,9 +85,13 @@ BOOTSTRAP_RULES = dict(
 class BootstrapError(AccsError):
     """The authorization did not produce a code (no callback, refused, forged)."""
 
+    kind = "bootstrap"
+
 
 class StateMismatchError(BootstrapError):
     """The redirect's state is not the one sent: possible CSRF."""
+
+    kind = "bootstrap_state_mismatch"
 
     def __init__(self):
         super().__init__(STATE_MISMATCH)
@@ -96,9 +100,13 @@ class StateMismatchError(BootstrapError):
 class AuthorizationDeniedError(BootstrapError):
     """IMS redirected back with ``error`` instead of a code."""
 
+    kind = "ims_authorization_denied"
+
 
 class NotARedirectError(BootstrapError):
     """The text holds neither a code nor an error."""
+
+    kind = "bootstrap_not_a_redirect"
 
 
 def bootstrap_scopes(scopes):

@@ -22,7 +22,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations im
     scrubbed_traceback,
     unexpected_error_message,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import INTERNAL_KIND, AccsError
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 # ansible-core 2.19 shows a result's `exception` only with ANSIBLE_DISPLAY_TRACEBACK, no longer at -vvv
@@ -77,9 +77,10 @@ class EngineAction(ActionBase):
         try:
             outcome = step(params, hidden, warnings)
         except AccsError as err:
-            outcome = dict(err.details, failed=True, msg=err.message)
+            outcome = dict(err.details, failed=True, msg=err.message, error_kind=err.kind)
         except Exception as exc:  # a bug: one sentence; the traceback, scrubbed, goes to `exception` (-vvv)
-            outcome = {"failed": True, "msg": unexpected_error_message(exc), "exception": scrubbed_traceback(hidden)}
+            outcome = {"failed": True, "msg": unexpected_error_message(exc), "error_kind": INTERNAL_KIND,
+                       "exception": scrubbed_traceback(hidden)}
         if warnings:
             outcome["warnings"] = warnings
         result.update(remove_values(outcome, hidden))

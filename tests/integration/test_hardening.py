@@ -206,3 +206,38 @@ def test_unexpected_error_of_the_module_returns_its_scrubbed_traceback(emulator,
     assert "ValueError: year 10000 is out of range" in traceback
     assert_no_secrets(answer.stdout + answer.stderr, [openbao.root_token, cred.access_token, cred.refresh_token,
                                                      cred.client_secret], "module output")
+
+
+# --------------------------------------------------------------------------- defect 8: error_kind
+def test_failed_results_carry_a_stable_error_kind(run_playbook, emulator, openbao):
+    """Callers branch on error_kind, never on the sentence."""
+    kv1 = "kv1-" + uuid.uuid4().hex[:8]
+    openbao.enable_kv1(kv1)
+    deleted = seed_credential(emulator, openbao, tenant=False)
+    _soft_delete(openbao, deleted)
+    revoked = seed_credential(emulator, openbao, tenant=False)
+    emulator.revoke(token=revoked.refresh_token)
+    cached = seed_credential(emulator, openbao, cache="valid")
+    odd = _far_future_credential(emulator, openbao)
+
+    def fails(name, module=None, **options):
+        task = ims_token_task(name, "r_" + uuid.uuid4().hex[:8], no_log=False, **options) if module is None else \
+            {"name": name, module: options, "register": "r_" + uuid.uuid4().hex[:8]}
+        return dict(task, ignore_errors=True)
+
+    tasks = [
+        fails("kv1", vault_path="accs/prod", vault_mount=kv1),
+        fails("deleted", vault_path=deleted.vault_path),
+        fails("missing", vault_path="accs/" + uuid.uuid4().hex),
+        fails("invalid_grant", vault_path=revoked.vault_path),
+        fails("config", vault_path=cached.vault_path, ims_url="http://ims.example.com"),
+        fails("internal", vault_path=odd.vault_path),
+        fails("accs 404", ACCS_REST, base_url=cached.base_url, path="/V1/no/such/endpoint",
+              vault_path=cached.vault_path),
+    ]
+    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    kinds = {name: result.task_results(name)["localhost"].get("error_kind") for name in
+             ("kv1", "deleted", "missing", "invalid_grant", "config", "internal", "accs 404")}
+    assert kinds == {"kv1": "vault_kv1", "deleted": "vault_deleted", "missing": "vault_not_found",
+                     "invalid_grant": "ims_invalid_grant", "config": "config", "internal": "internal",
+                     "accs 404": "accs_api"}
