@@ -45,7 +45,7 @@ display = Display()
 _PASSED_ON = ("ims_url", "ims_client_auth", "client_secret", "recovery_dir", "timeout", "retries", "validate_certs",
               "ca_path", "vault_url", "vault_token", "vault_auth_method", "vault_role_id", "vault_secret_id",
               "vault_role", "vault_jwt", "vault_auth_mount", "vault_namespace", "vault_mount", "vault_ca_cert",
-              "vault_validate_certs")
+              "vault_validate_certs", "vault_timeout")
 
 
 class ActionModule(EngineAction):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from urllib.parse import quote
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
@@ -91,11 +90,10 @@ def commerce_message(body):
 
 
 class AccsResponse:
-    def __init__(self, status, body, url, elapsed, headers):
+    def __init__(self, status, body, url, headers):
         self.status = status
         self.json = body
         self.url = url
-        self.elapsed = elapsed
         self.headers = headers
 
 
@@ -195,7 +193,6 @@ class AccsClient:
                 body_is_json = self._looks_json(data)
         self.check_headers()
         token = self.tokens.current()
-        started = time.monotonic()
         response = self.http.request(method, url, "ACCS", params=params, data=data,
                                      headers=self._headers(token, data is not None, body_is_json))
         if response.status_code == 401 and self.tokens.renewable and 401 not in status_codes:
@@ -203,7 +200,6 @@ class AccsClient:
             self.refreshed_on_401 = True
             response = self.http.request(method, url, "ACCS", params=params, data=data,
                                          headers=self._headers(token, data is not None, body_is_json))
-        elapsed = round(time.monotonic() - started, 3)
         shown_url = response.url if response.url else url
         if response.status_code not in status_codes:
             raise self._error(method, path, response)
@@ -217,7 +213,7 @@ class AccsClient:
                     "ACCS REST API (https://<region>.api.commerce.adobe.com/<tenant-id>)."
                     % (response.status_code, method, path, describe_body(response), _ref(response)))
         headers = {k.lower(): v for k, v in response.headers.items() if k.lower() in SAFE_HEADERS}
-        return AccsResponse(response.status_code, parsed, shown_url, elapsed, headers)
+        return AccsResponse(response.status_code, parsed, shown_url, headers)
 
     @staticmethod
     def _looks_json(data):

@@ -28,7 +28,6 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
 DEFAULT_IMS_URL = "https://ims-na1.adobelogin.com"
 TOKEN_PATH = "/ims/token/v3"
 AUTHORIZE_PATH = "/ims/authorize/v2"
-REVOKE_PATH = "/ims/revoke"
 MAX_DESCRIPTION = 200
 
 
@@ -145,7 +144,6 @@ class ImsClient:
         if client_auth not in ("basic", "post"):
             raise ConfigError("Option ims_client_auth must be basic or post.")
         self.client_auth = client_auth
-        self.calls = 0
 
     def _token_request(self, form, client_id, client_secret):
         form = dict(form)
@@ -158,7 +156,6 @@ class ImsClient:
         else:
             form["client_id"] = client_id
             form["client_secret"] = client_secret
-        self.calls += 1
         response = self.http.request("POST", self.base_url + TOKEN_PATH, "IMS", data=form, headers=headers)
         return parse_token_response(response, form["grant_type"])
 

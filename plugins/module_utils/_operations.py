@@ -33,12 +33,13 @@ def _check_common(params):
         value = params.get(name)
         if value is not None and isinstance(value, str) and not value.strip():
             raise ConfigError("Option %s is empty or blank: give its value, or leave the option out." % name)
-    for name in ("timeout", "retries", "min_ttl"):
+    for name in ("timeout", "retries", "min_ttl", "vault_timeout"):
         value = params.get(name)
         if value is not None and value < 0:
             raise ConfigError("Option %s must not be negative." % name)
-    if params.get("timeout") == 0:
-        raise ConfigError("Option timeout must be at least 1 second.")
+    for name in ("timeout", "vault_timeout"):
+        if params.get(name) == 0:
+            raise ConfigError("Option %s must be at least 1 second." % name)
 
 
 def _token_manager(params, http, check_mode, warnings=None):

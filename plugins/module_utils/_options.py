@@ -27,6 +27,7 @@ VAULT_SPEC = dict(
     vault_path=dict(type="str"),
     vault_ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
     vault_validate_certs=dict(type="bool", default=True),
+    vault_timeout=dict(type="int", default=30),
 )
 
 IMS_SPEC = dict(

@@ -47,10 +47,6 @@ MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy content
 _DOCUMENTS = {}
 
 
-def reset_process_caches():
-    _DOCUMENTS.clear()
-
-
 class TokenRequest:
     """What the caller asked for: options of ims_token or accs_rest."""
 

@@ -105,9 +105,6 @@ class VaultStore:
         settings.validate()
         self.settings = settings
         self.mount = settings.mount
-        self.reads = 0
-        self.writes = 0
-        self.logins = 0
 
     def describe(self, path):
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
@@ -133,11 +130,9 @@ class VaultStore:
                     raise ConfigError("No Vault token: set vault_token or VAULT_TOKEN, or use vault_auth_method approle or jwt.")
                 client.token = token
             elif s.auth_method == "approle":
-                self.logins += 1
                 client.auth.approle.login(role_id=s.role_id, secret_id=s.secret_id,
                                           mount_point=s.auth_mount or DEFAULT_AUTH_MOUNTS["approle"])
             else:
-                self.logins += 1
                 client.auth.jwt.jwt_login(role=s.role, jwt=s.jwt, path=s.auth_mount or DEFAULT_AUTH_MOUNTS["jwt"])
         except VaultError:
             raise
@@ -247,7 +242,6 @@ class VaultStore:
         path = normalize_path(path)
         client = self._client()
         try:
-            self.writes += 1
             answer = client.secrets.kv.v2.create_or_update_secret(path=path, secret=document, cas=cas,
                                                                   mount_point=self.mount)
         except Exception as exc:

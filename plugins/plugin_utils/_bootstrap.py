@@ -33,15 +33,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, split_scopes
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import DEFAULT_IMS_URL, ImsClient, pkce_pair
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import HTTP_SPEC, VAULT_SPEC
-
-try:
-    from ansible.module_utils.basic import env_fallback
-except ImportError:  # pragma: no cover - ansible-core is always there
-    env_fallback = None
 
 DEFAULT_SCOPES = ["AdobeID", "openid", "offline_access", "additional_info.roles", "commerce.accs"]
 OFFLINE_ACCESS = "offline_access"

@@ -31,6 +31,29 @@ CALLBACK_SHOWS_TRACEBACK_AT_VVV = tuple(int(p) for p in ansible_version.split(".
 display = Display()
 
 
+def no_log_values(spec, params):
+    """The values of the ``no_log`` options in the validated ``params`` (fallbacks and defaults included).
+
+    ansible-core keeps its own set in a private attribute of the validation result; this reads only the
+    spec and the validated parameters, and a unit test pins it to core's set on each release."""
+    hidden = set()
+
+    def add(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                add(item)
+        elif isinstance(value, (list, tuple, set)):
+            for item in value:
+                add(item)
+        elif value is not None and not isinstance(value, bool) and str(value):
+            hidden.add(str(value))
+
+    for name, option in spec.items():
+        if option.get("no_log"):
+            add(params.get(name))
+    return hidden
+
+
 class EngineAction(ActionBase):
     MODULE = None       # fully qualified module name, for remote targets
     SPEC = None         # argument spec shared with the module
@@ -71,8 +94,8 @@ class EngineAction(ActionBase):
         task_env = {}
         self._compute_environment_string(task_env)
         os.environ.update({k: str(v) for k, v in task_env.items()})
-        validation, params = self.validate_argument_spec(argument_spec=spec, **rules)
-        hidden = set(validation._no_log_values)
+        _validation, params = self.validate_argument_spec(argument_spec=spec, **rules)
+        hidden = no_log_values(spec, params)
         warnings = []
         try:
             outcome = step(params, hidden, warnings)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -241,3 +243,27 @@ def test_failed_results_carry_a_stable_error_kind(run_playbook, emulator, openba
     assert kinds == {"kv1": "vault_kv1", "deleted": "vault_deleted", "missing": "vault_not_found",
                      "invalid_grant": "ims_invalid_grant", "config": "config", "internal": "internal",
                      "accs 404": "accs_api"}
+
+
+# --------------------------------------------------------------------------- defect 10: vault_timeout
+def test_vault_timeout_applies_to_the_modules(run_playbook, emulator):
+    """A Vault that accepts the connection and never answers: vault_timeout bounds the wait."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = "http://127.0.0.1:%d" % silent.getsockname()[1]
+        tasks = [dict(ims_token_task("token", "t", no_log=False, vault_path="accs/prod", vault_url=url,
+                                     vault_token="hvs.not-used-token", vault_timeout=2), ignore_errors=True),
+                 {"name": "read", ACCS_REST: {"base_url": emulator.url + "/tenant", "path": "/V1/store/websites",
+                                              "vault_path": "accs/prod", "vault_url": url,
+                                              "vault_token": "hvs.not-used-token", "vault_timeout": 2},
+                  "ignore_errors": True}]
+        started = time.monotonic()
+        result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+        took = time.monotonic() - started
+    for name in ("token", "read"):
+        res = result.task_results(name)["localhost"]
+        full_match(r"Cannot reach Vault at %s to read 'secret/accs/prod': check vault_url \(VAULT_ADDR\) and that "
+                   r"Vault is running\." % re.escape(url), res["msg"])
+        assert res["error_kind"] == "vault_unavailable"
+    assert took < 25, "vault_timeout 2 s was not applied (%.1f s)" % took

@@ -65,3 +65,44 @@ def test_scrubbed_traceback_masks_no_log_values_and_token_like_strings():
     for secret in ("sec-ret-value", "at-8f2b1c9d0e3a4f5b6c7d8e9f0a1b2c3d", "eyJhbGciOiJSUzI1NiJ9",
                    "eyJzdWIiOiIxMjM0NTY3ODkwIn0", "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"):
         assert secret not in text
+
+
+# --------------------------------------------------------------------------- defect 10
+def test_user_agent_version_is_galaxy_yml_version():
+    """The User-Agent's version is kept in one constant, checked here against galaxy.yml (the release's version)."""
+    import pathlib
+
+    import yaml
+
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils import _http
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    version = yaml.safe_load((root / "galaxy.yml").read_text(encoding="utf-8"))["version"]
+    assert _http.USER_AGENT == "adobe_commerce.accs/%s" % version
+    # no second copy of the version anywhere in the plugins
+    copies = [str(path.relative_to(root)) for path in (root / "plugins").rglob("*.py")
+              if '"%s"' % version in path.read_text(encoding="utf-8") or "/%s\"" % version in path.read_text(encoding="utf-8")]
+    assert copies == ["plugins/module_utils/_http.py"]
+
+
+@pytest.mark.parametrize("spec_name", ["IMS_TOKEN_SPEC", "ACCS_REST_SPEC", "BOOTSTRAP_SPEC"])
+def test_no_log_values_from_the_public_spec_match_what_ansible_core_hides(spec_name, monkeypatch):
+    """The action plugins take the no_log values from the spec and the validated parameters (public API);
+    pinned per ansible-core release against the validator's own (private) set."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils import _options
+    from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _bootstrap
+    from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import no_log_values
+
+    spec = getattr(_options, spec_name, None) or getattr(_bootstrap, spec_name)
+    given = {name: "given-%s-value" % name for name, option in spec.items()
+             if option.get("no_log") and option.get("type", "str") == "str"}
+    given.pop("vault_token", None)
+    required = {name: "required-value" for name, option in spec.items() if option.get("required")}
+    monkeypatch.setenv("VAULT_TOKEN", "from-the-environment-token")  # a fallback value is hidden too
+    result = ArgumentSpecValidator(spec).validate(dict(given, **required))
+    assert not result.error_messages
+    expected = result._no_log_values
+    assert "from-the-environment-token" in expected and all(v in expected for v in given.values())
+    assert no_log_values(spec, result.validated_parameters) == expected

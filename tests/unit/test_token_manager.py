@@ -146,9 +146,9 @@ class Ims:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     yield
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
 
 
 @pytest.fixture
@@ -422,7 +422,7 @@ def test_recovery_files_of_paths_that_sanitise_alike_do_not_collide(store, clock
         ims.issue(refresh=rotated)
         with pytest.raises(VaultError):
             mgr.token(request(vault_path=path))
-        tm.reset_process_caches()
+        tm._DOCUMENTS.clear()
     assert mgr.recovery_file("accs/prod") != mgr.recovery_file("accs_prod")
     assert sorted(os.listdir(mgr.recovery_dir)) == sorted(
         os.path.basename(mgr.recovery_file(p)) for p in ("accs/prod", "accs_prod"))
@@ -453,7 +453,7 @@ def test_recovery_file_of_the_earlier_naming_is_still_used_when_it_names_the_pat
     mgr.token(request())
     assert ims.calls[-1]["form"]["refresh_token"] == "rt-old"  # the file names another path: not used, kept
     assert os.path.exists(legacy)
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.put(PATH, document(clock, ttl=-5, refresh="rt-stale"))
     with open(legacy, "w") as handle:
         json.dump(dict(other, vault_path=PATH, refresh_token="rt-legacy", replaces_sha256=tm._fingerprint("rt-stale")),
@@ -489,7 +489,7 @@ def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_t
     assert store.current(PATH)[1] == 1  # Vault never got it
 
     # next run, Vault is back: the saved token is used (the stored one is spent) and the file removed
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     ims.issue(access="at-2", refresh="rt-after")
     result = manager(store, clock, tmp_path).token(request())
     assert ims.calls[1]["form"]["refresh_token"] == "rt-rotated"
@@ -509,7 +509,7 @@ def test_recovered_token_that_again_cannot_be_stored_stays_recoverable(store, cl
     with pytest.raises(VaultError):
         manager(store, clock, tmp_path).token(request())
 
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.write_errors = [down] * tm.WRITE_ATTEMPTS
     ims.issue(access="at-2", refresh="rt-second")
     mgr = manager(store, clock, tmp_path)
@@ -520,7 +520,7 @@ def test_recovered_token_that_again_cannot_be_stored_stays_recoverable(store, cl
     assert record["refresh_token"] == "rt-second"
     assert record["replaces_sha256"] == tm._fingerprint("rt-old")
 
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     ims.issue(access="at-3", refresh="rt-third")
     result = manager(store, clock, tmp_path).token(request())
     assert ims.calls[2]["form"]["refresh_token"] == "rt-second"
@@ -588,7 +588,7 @@ def test_check_mode_returns_a_valid_cache_and_otherwise_reports_a_change_without
     store.put(PATH, document(clock, ttl=7200))
     result = manager(store, clock, tmp_path, check_mode=True).token(request())
     assert (result.access_token, result.changed) == ("at-cached", False)
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.put(PATH, document(clock, ttl=-5))
     result = manager(store, clock, tmp_path, check_mode=True).token(request())
     assert (result.access_token, result.changed, result.refreshed) == (None, True, False)
