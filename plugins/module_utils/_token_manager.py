@@ -186,9 +186,9 @@ class TokenManager:
             # A refresh token an earlier run could not store outlives the document's deletion: the
             # recovery file's client fields and token restore the document, written over the deleted version.
             record = self._recovery_record(path, None)
-            if record is None or self.check_mode:
+            document = _client_fields((record or {}).get("document"))
+            if record is None or self.check_mode or not (document.get("client_id") or request.client_id):
                 raise
-            document = _client_fields(record.get("document"))
             cred = Credential.from_document(dict(document, refresh_token=record["refresh_token"]), where,
                                             request.overrides())
             return self._renew(path, where, document, err.version or 0, cred, request, rejected)
