@@ -146,7 +146,7 @@ class ActionModule(EngineAction):
         except VaultKvVersionError:
             raise
         except VaultPathError:
-            # no document yet (or a deleted one): the exchange creates it
+            pass  # no document yet (or a deleted one): the exchange creates it
         if not params.get("client_id"):
             stored = document.get("client_id") if isinstance(document, dict) else None
             if not isinstance(stored, str) or not stored.strip():
