@@ -24,7 +24,11 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap imp
     redirect_uri_for,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import parse_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, VaultPathError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
+    ConfigError,
+    VaultKvVersionError,
+    VaultPathError,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import IMS_TOKEN
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
     BOOTSTRAP_RULES,
@@ -137,14 +141,24 @@ class ActionModule(EngineAction):
             display.display(line)
 
     def _preflight(self, params):
-        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1)."""
+        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1).
+
+        Without the client_id option, the document's client_id is the client to sign in with."""
         store = self._vault(params)
+        document = {}
         try:
-            store.read(params["vault_path"])
-        except VaultPathError as err:
-            if "KV version 1" in err.message:
-                raise
-            # no document yet: the exchange creates it
+            document, _version = store.read(params["vault_path"])
+        except VaultKvVersionError:
+            raise
+        except VaultPathError:
+            pass  # no document yet (or a deleted one): the exchange creates it
+        if not params.get("client_id"):
+            stored = document.get("client_id") if isinstance(document, dict) else None
+            if not isinstance(stored, str) or not stored.strip():
+                raise ConfigError(
+                    "No client_id given and %s holds none: give the IMS client id of the credential (client_id, "
+                    "accs_client_id in the playbook)." % store.describe(params["vault_path"]))
+            params["client_id"] = stored.strip()
 
     def _exchange_code(self, params, authorization, code, warnings):
         engine_params = {name: params.get(name) for name in _PASSED_ON}

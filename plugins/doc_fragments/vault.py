@@ -56,6 +56,10 @@ options:
     description: Verify Vault's TLS certificate. Turning it off warns.
     type: bool
     default: true
+  vault_timeout:
+    description: Seconds to wait for Vault to accept a connection and for each answer.
+    type: int
+    default: 30
 '''
 
     # For lookups: where get_option finds each value besides the keyword arguments.

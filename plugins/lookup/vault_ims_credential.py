@@ -24,10 +24,6 @@ options:
     required: true
     type: list
     elements: str
-  vault_timeout:
-    description: Seconds to wait for Vault.
-    type: int
-    default: 30
 notes:
   - The document holds secrets (client secret, refresh and access tokens). Put C(no_log) on tasks that show or
     register it; the modules of this collection read the document themselves and need no lookup.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from urllib.parse import quote
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
@@ -98,11 +97,10 @@ def commerce_message(body):
 
 
 class AccsResponse:
-    def __init__(self, status, body, url, elapsed, headers):
+    def __init__(self, status, body, url, headers):
         self.status = status
         self.json = body
         self.url = url
-        self.elapsed = elapsed
         self.headers = headers
 
 
@@ -206,7 +204,6 @@ class AccsClient:
                 body_is_json = self._looks_json(data)
         self.check_headers()
         token = self.tokens.current()
-        started = time.monotonic()
         response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                      headers=self._headers(token, data is not None, body_is_json))
         if response.status_code == 401 and self.tokens.renewable and 401 not in status_codes:
@@ -215,7 +212,6 @@ class AccsClient:
             self.refreshed_on_401 = True
             response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                          headers=self._headers(token, data is not None, body_is_json))
-        elapsed = round(time.monotonic() - started, 3)
         shown_url = response.url if response.url else url
         if response.status_code not in status_codes:
             raise self._error(method, path, response)
@@ -229,7 +225,7 @@ class AccsClient:
                     "ACCS REST API (https://<region>.api.commerce.adobe.com/<tenant-id>)."
                     % (response.status_code, method, path, describe_body(response), debug_ref(debug_id(response))))
         headers = {k.lower(): v for k, v in response.headers.items() if k.lower() in SAFE_HEADERS}
-        return AccsResponse(response.status_code, parsed, shown_url, elapsed, headers)
+        return AccsResponse(response.status_code, parsed, shown_url, headers)
 
     @staticmethod
     def _looks_json(data):

@@ -47,6 +47,35 @@ USER_AGENT = "adobe_commerce.accs/0.1.0"
 _SESSIONS = {}
 
 
+def _keep_headers(request):
+    """A requests auth that changes nothing: as a session's auth it stops requests reading ~/.netrc."""
+    return request
+
+
+def new_session():
+    """A requests session that uses the environment's proxies (HTTPS_PROXY, NO_PROXY) and CA bundle
+    (REQUESTS_CA_BUNDLE) but never ~/.netrc (or $NETRC) credentials, which would replace the
+    Authorization header the caller set and send the netrc password to the service."""
+    return NoNetrcSession()
+
+
+if HAS_REQUESTS:
+    class NoNetrcSession(requests.Session):
+        """See new_session; a base for sessions that add behaviour (Vault's retrying one)."""
+
+        def __init__(self):
+            super().__init__()
+            self.trust_env = True
+            self.auth = _keep_headers
+
+        def rebuild_auth(self, prepared_request, response):
+            # requests' own version adds ~/.netrc credentials to a redirected request: only drop
+            # the Authorization header when the redirect leaves the host.
+            if "Authorization" in prepared_request.headers and self.should_strip_auth(
+                    response.request.url, prepared_request.url):
+                del prepared_request.headers["Authorization"]
+
+
 def silence_unverified_tls_warnings():
     """Drop urllib3's InsecureRequestWarning, which it prints on stderr for every request.
 
@@ -276,9 +305,8 @@ class HttpClient:
         key = str(self.verify)
         session = _SESSIONS.get(key)
         if session is None:
-            session = requests.Session()
             # Proxies and CA bundles from the environment still apply; .netrc must not add auth.
-            session.trust_env = True
+            session = new_session()
             session.headers["User-Agent"] = USER_AGENT
             _SESSIONS[key] = session
         self.session = session

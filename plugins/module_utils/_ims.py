@@ -35,7 +35,7 @@ DEFAULT_IMS_URL = option_default(IMS_SPEC, "ims_url")
 CLIENT_AUTH_METHODS = tuple(IMS_SPEC["ims_client_auth"]["choices"])
 TOKEN_PATH = "/ims/token/v3"
 AUTHORIZE_PATH = "/ims/authorize/v2"
-REVOKE_PATH = "/ims/revoke"
+MAX_DESCRIPTION = 200
 
 
 class TokenResponse:
@@ -112,11 +112,12 @@ def ims_error(error, description, status, dbg, grant_type):
         else:
             text = ("IMS refused the refresh token (%s): it expired (refresh tokens last about 14 days), was already "
                     "used or was revoked; run playbooks/bootstrap_refresh_token.yml to store a new one." % said)
-        return InvalidGrantError(text, error=error, status=status, debug_id=dbg)
+        return InvalidGrantError(text, error=error, status=status, debug_id=dbg, description=desc or None)
     if error == "invalid_client":
         return InvalidClientError(
             "IMS refused the client id or secret (%s): check client_id and client_secret in the credential "
-            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg)
+            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg,
+            description=desc or None)
     if error == "unauthorized_client":
         text = ("IMS does not allow this client the %s grant (%s): enable it for the credential in the Adobe "
                 "Developer Console, or use the grant the credential supports." % (grant_type, said))
@@ -127,7 +128,7 @@ def ims_error(error, description, status, dbg, grant_type):
         text = "IMS does not support the %s grant here (%s): check grant_type and ims_url." % (grant_type, said)
     else:
         text = "IMS refused the %s token request (%s): fix what IMS names, then run again." % (grant_type, said)
-    return ImsError(text, error=error, status=status, debug_id=dbg)
+    return ImsError(text, error=error, status=status, debug_id=dbg, description=desc or None)
 
 
 class ImsClient:
@@ -139,7 +140,6 @@ class ImsClient:
         if client_auth not in CLIENT_AUTH_METHODS:
             raise ConfigError("Option ims_client_auth must be basic or post.")
         self.client_auth = client_auth
-        self.calls = 0
 
     def _token_request(self, form, client_id, client_secret):
         form = dict(form)
@@ -152,7 +152,6 @@ class ImsClient:
         else:
             form["client_id"] = client_id
             form["client_secret"] = client_secret
-        self.calls += 1
         response = self.http.request("POST", self.base_url + TOKEN_PATH, "IMS", data=form, headers=headers)
         return parse_token_response(response, form["grant_type"])
 

@@ -10,11 +10,13 @@ per task. An :class:`Operation` ties a module's spec, rules and typed options to
 
 from __future__ import annotations
 
+import re
 import time
+import traceback
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import AccsClient, TokenSource
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import INTERNAL_KIND, AccsError, ConfigError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
@@ -41,20 +43,22 @@ def _check_common(options):
         value = values.get(name)
         if value is not None and isinstance(value, str) and not value.strip():
             raise ConfigError("Option %s is empty or blank: give its value, or leave the option out." % name)
-    for name in ("timeout", "retries", "min_ttl"):
+    for name in ("timeout", "retries", "min_ttl", "vault_timeout"):
         value = values.get(name)
         if value is not None and value < 0:
             raise ConfigError("Option %s must not be negative." % name)
-    if values.get("timeout") == 0:
-        raise ConfigError("Option timeout must be at least 1 second.")
+    for name in ("timeout", "vault_timeout"):
+        if values.get(name) == 0:
+            raise ConfigError("Option %s must be at least 1 second." % name)
 
 
-def _token_manager(options, http, check_mode):
+def _token_manager(options, http, check_mode, warnings=None):
     store = None
     if options.vault.path:
         store = VaultStore(options.vault, read_policy=read_retry_policy(options.http.retries))
     ims = ImsClient(http, options.ims.ims_url, options.ims.ims_client_auth)
-    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=options.ims.recovery_dir)
+    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=options.ims.recovery_dir,
+                        warnings=warnings)
 
 
 def _vault_warnings(options, warnings):
@@ -69,7 +73,7 @@ def run_ims_token(options, check_mode=False, warnings=None):
     _vault_warnings(options, warnings)
     if options.token.grant_type == "authorization_code" and options.ims.force_refresh:
         raise ConfigError("force_refresh does not apply to grant_type authorization_code: leave it out.")
-    manager = _token_manager(options, HttpClient.from_options(options.http, warnings), check_mode)
+    manager = _token_manager(options, HttpClient.from_options(options.http, warnings), check_mode, warnings)
     result = manager.token(TokenRequest.from_options(options))
     out = {"changed": result.changed, "refreshed": result.refreshed}
     if result.access_token:
@@ -98,7 +102,8 @@ def run_accs_rest(options, check_mode=False, warnings=None):
         # Validate what can be validated offline, then report the change without sending it.
         AccsClient(http, rest.base_url, TokenSource(access_token="-")).url_for(rest.path)
         return {"changed": True, "msg": "Check mode: %s %s was not sent." % (method, rest.path)}
-    client, tokens = accs_client(options, http, rest, store_code=rest.store_code, headers=_safe_headers(rest.headers))
+    client, tokens = accs_client(options, http, rest, store_code=rest.store_code, headers=_safe_headers(rest.headers),
+                                 warnings=warnings)
     status_codes = tuple(rest.status_code)
     started = time.monotonic()
     if rest.paginate:
@@ -113,7 +118,7 @@ def run_accs_rest(options, check_mode=False, warnings=None):
     return out
 
 
-def accs_client(options, http, connection, store_code=None, headers=None):
+def accs_client(options, http, connection, store_code=None, headers=None, warnings=None):
     """The ACCS client of ``connection`` (base_url, access_token, api_key, org_id) with its token source.
 
     The token is fetched now, even in check mode (reading ACCS changes nothing), so the credential's
@@ -122,7 +127,7 @@ def accs_client(options, http, connection, store_code=None, headers=None):
     if connection.access_token:
         tokens = TokenSource(access_token=connection.access_token)
     else:
-        manager = _token_manager(options, http, check_mode=False)
+        manager = _token_manager(options, http, check_mode=False, warnings=warnings)
         tokens = TokenSource(manager, TokenRequest.from_options(options))
     client = AccsClient(http, connection.base_url, tokens, api_key=connection.api_key, org_id=connection.org_id,
                         store_code=store_code, headers=headers)
@@ -139,7 +144,7 @@ def open_accs(options, warnings):
     """Common checks and the ACCS client of a resource module's task (ResourceOptions); (client, tokens)."""
     _check_common(options)
     _vault_warnings(options, warnings)
-    return accs_client(options, HttpClient.from_options(options.http, warnings), options.accs)
+    return accs_client(options, HttpClient.from_options(options.http, warnings), options.accs, warnings=warnings)
 
 
 def token_facts(tokens, client):
@@ -193,9 +198,13 @@ def run_in_module(module, operation):
     except AccsError as err:
         for warning in warnings:
             module.warn(warning)
-        module.fail_json(msg=err.message, **err.details)
-    except Exception as exc:  # a bug: still one sentence, never the exception text (it could hold data)
-        module.fail_json(msg=unexpected_error_message(exc))
+        module.fail_json(msg=err.message, error_kind=err.kind, **err.details)
+    except Exception as exc:  # a bug: still one sentence; the scrubbed traceback is shown at -vvv
+        text = scrubbed_traceback(module.no_log_values)
+        # ansible-core 2.19 keeps `exception` only with tracebacks enabled (ANSIBLE_DISPLAY_TRACEBACK):
+        # TRACEBACK_KEY carries it to the action plugin, which shows it at -vvv
+        module.fail_json(msg=unexpected_error_message(exc), error_kind=INTERNAL_KIND, exception=text,
+                         **{TRACEBACK_KEY: text})
     for warning in warnings:
         module.warn(warning)
     module.exit_json(**result)
@@ -204,3 +213,30 @@ def run_in_module(module, operation):
 def unexpected_error_message(exc):
     return ("Unexpected internal error (%s) in adobe_commerce.accs: run again with -vvv and report it with the "
             "task's options, leaving out secrets." % type(exc).__name__)
+
+
+# The key of a module's result that carries its traceback to the action plugin (popped there).
+TRACEBACK_KEY = "accs_traceback"
+
+# Runs of the token alphabets (base64, base64url, hex; the dots of a JWT split it into parts): masked
+# when 16+ characters with digits and letters, or 32+ with upper and lower case letters. Python
+# names (lower case, no digits) and paths (split by / and .) stay readable.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+=-]{16,}")
+MASK = "********"
+
+
+def _mask_token_like(match):
+    text = match.group(0)
+    digits = any(c.isdigit() for c in text)
+    letters = any(c.isalpha() for c in text)
+    mixed_case = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return MASK if (digits and letters) or (len(text) >= 32 and mixed_case) else text
+
+
+def scrubbed_traceback(hidden=()):
+    """The traceback of the exception being handled, with every value of ``hidden`` (the no_log values)
+    and every token-like string masked, for the result's ``exception`` key (shown at -vvv)."""
+    text = traceback.format_exc()
+    for value in sorted({str(v) for v in hidden if v}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return _TOKEN_LIKE.sub(_mask_token_like, text)

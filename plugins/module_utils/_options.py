@@ -17,6 +17,13 @@ from typing import Any, ClassVar, Optional
 
 from ansible.module_utils.basic import env_fallback
 
+HTTP_SPEC = dict(
+    timeout=dict(type="int", default=30),
+    retries=dict(type="int", default=3),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+)
+
 VAULT_SPEC = dict(
     vault_url=dict(type="str", fallback=(env_fallback, ["VAULT_ADDR"])),
     vault_token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
@@ -32,6 +39,8 @@ VAULT_SPEC = dict(
     vault_path=dict(type="str"),
     vault_ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
     vault_validate_certs=dict(type="bool", default=True),
+    # Vault waits as long as IMS and ACCS.
+    vault_timeout=dict(type="int", default=HTTP_SPEC["timeout"]["default"]),
 )
 
 IMS_SPEC = dict(
@@ -43,18 +52,6 @@ IMS_SPEC = dict(
     force_refresh=dict(type="bool", default=False),
     ims_client_auth=dict(type="str", default="basic", choices=["basic", "post"]),
     recovery_dir=dict(type="path", fallback=(env_fallback, ["ACCS_RECOVERY_DIR"])),
-)
-
-HTTP_SPEC = dict(
-    timeout=dict(type="int", default=30),
-    retries=dict(type="int", default=3),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-)
-
-# The lookup's own option (documented in its DOCUMENTATION): Vault waits as long as IMS and ACCS.
-VAULT_LOOKUP_SPEC = dict(
-    vault_timeout=dict(type="int", default=HTTP_SPEC["timeout"]["default"]),
 )
 
 TOKEN_SPEC = dict(
@@ -109,8 +106,8 @@ BOOTSTRAP_SPEC = dict(
     **VAULT_SPEC, **HTTP_SPEC
 )
 BOOTSTRAP_RULES = dict(
-    required_if=[("step", "listen", ("client_id", "vault_path")),
-                 ("step", "authorize", ("client_id", "vault_path")),
+    required_if=[("step", "listen", ("vault_path",)),
+                 ("step", "authorize", ("vault_path",)),
                  ("step", "exchange", ("session", "redirect_url"))],
 )
 
@@ -312,7 +309,7 @@ class OptionGroup:
 class VaultOptions(OptionGroup):
     """How to reach the Vault (or OpenBao) KV v2 store and log in."""
 
-    SPEC: ClassVar[dict] = dict(VAULT_SPEC, **VAULT_LOOKUP_SPEC)
+    SPEC: ClassVar[dict] = VAULT_SPEC
     PREFIX: ClassVar[str] = "vault_"
 
     url: Optional[str]

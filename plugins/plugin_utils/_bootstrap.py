@@ -33,6 +33,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, split_scopes
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError, one_line
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import DEFAULT_IMS_URL, ImsClient, pkce_pair
@@ -60,9 +62,13 @@ STATE_MISMATCH = (
 class BootstrapError(AccsError):
     """The authorization did not produce a code (no callback, refused, forged)."""
 
+    kind = "bootstrap"
+
 
 class StateMismatchError(BootstrapError):
     """The redirect's state is not the one sent: possible CSRF."""
+
+    kind = "bootstrap_state_mismatch"
 
     def __init__(self):
         super().__init__(STATE_MISMATCH)
@@ -71,9 +77,13 @@ class StateMismatchError(BootstrapError):
 class AuthorizationDeniedError(BootstrapError):
     """IMS redirected back with ``error`` instead of a code."""
 
+    kind = "ims_authorization_denied"
+
 
 class NotARedirectError(BootstrapError):
     """The text holds neither a code nor an error."""
+
+    kind = "bootstrap_not_a_redirect"
 
 
 def bootstrap_scopes(scopes):

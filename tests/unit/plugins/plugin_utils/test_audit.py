@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import difflib
 import html.parser
 import json
 import re
@@ -249,7 +250,8 @@ def test_diff_is_expected_before_actual_after_per_store():
     fr = diffs[2]
     assert fr["before"] == 'locale: "fr_BE"  # expected_store_configs\n'
     assert fr["after"] == 'locale: "fr_FR"  # expected_store_configs\n'
-    text = _reports.unified_diff_text(diffs)
+    text = "".join(line for d in diffs for line in difflib.unified_diff(
+        d["before"].splitlines(True), d["after"].splitlines(True), "before", "after"))
     assert '-secure_base_url: "https://a/|b"  # secure_urls_https\n' in text
     assert _reports.drift_diff("prod", _drift.compute_drift(answers())) == []
 

@@ -335,13 +335,13 @@ class _FakeIms:
 
 def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(tmp_path):
     from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import VaultError
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils import _token_manager as tm
     from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
         TokenManager,
         TokenRequest,
-        reset_process_caches,
     )
 
-    reset_process_caches()
+    tm._DOCUMENTS.clear()
     store = _FakeStore({"client_id": "cid", "client_secret": "sec-0123456789", "refresh_token": "rt-expired-old-one"})
     ims = _FakeIms()
     manager = TokenManager(ims, store, recovery_dir=str(tmp_path), sleep=lambda _s: None, rotation_wait=0)
@@ -352,7 +352,7 @@ def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(
     bootstrapped = next(iter(ims.valid))
 
     # Vault accepts writes again: the next scheduled run must store the recovered refresh token.
-    reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.refuse_writes = False
     TokenManager(ims, store, recovery_dir=str(tmp_path), sleep=lambda _s: None, rotation_wait=0).token(
         TokenRequest(vault_path="accs/prod", force_refresh=True))
