@@ -7,7 +7,8 @@ form bodies under ``/ims/`` become spaces before DOT reads them: the one adaptat
 wire format.  Everything else is DOT as it ships.
 
 ``Recorder``: an optional latency per path (``/_control/latency``: the network between a
-client and IMS, so that concurrent callers overlap as they do across a slow link), then every ``/ims/`` request is kept (method, path, grant_type, client_id, how the
+client and IMS, so that concurrent callers overlap as they do across a slow link), then every
+``/ims/`` request is kept (method, path, grant_type, client_id, how the
 client authenticated, status, the ``error`` of a JSON error body); every token and code the
 server hands out is kept for the tests' secret scans (rotated-out access tokens are deleted
 from DOT's tables, so the database alone would forget them).
