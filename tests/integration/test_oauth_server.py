@@ -306,10 +306,12 @@ def test_ten_concurrent_refreshes_make_one_ims_refresh(run_playbook, oauth_serve
     # a slow link to IMS: forks that start up to 2 s apart overlap
     server.add_latency(TOKEN_PATH, 2, times=10)
     started = time.monotonic()
-    result = run_playbook(play(tasks, defaults=_defaults(server)), inventory=inventory, forks=10,
-                          json=True).assert_rc(0)
+    try:
+        result = run_playbook(play(tasks, defaults=_defaults(server)), inventory=inventory, forks=10,
+                              json=True).assert_rc(0)
+    finally:
+        server.add_latency(TOKEN_PATH, 0, times=0)
     elapsed = time.monotonic() - started
-    server.add_latency(TOKEN_PATH, 0, times=0)
 
     summaries = result.task_results("summary")
     stored, version = read_doc(openbao, path)
