@@ -124,8 +124,8 @@ def test_authorization_code_grant_stores_a_working_refresh_token(run_playbook, o
     path = "dot/" + unique("code")
     tasks = [
         _tok("exchange", "tok", grant_type="authorization_code", vault_path=path, client_id=client_id,
-                       client_secret="{{ secret }}", code="{{ code }}", code_verifier="{{ verifier }}",
-                       redirect_uri=REDIRECT_URI, scopes=USER_SCOPES),
+             client_secret="{{ secret }}", code="{{ code }}", code_verifier="{{ verifier }}",
+             redirect_uri=REDIRECT_URI, scopes=USER_SCOPES),
         token_summary_task("summary", "tok"),
     ]
     result = run_playbook(play(tasks, defaults=_defaults(server)), json=True,
@@ -144,9 +144,9 @@ def test_authorization_code_grant_stores_a_working_refresh_token(run_playbook, o
         == [("authorization_code", "basic", True, 200)]
     # the code is single-use at DOT too: a second exchange of it is refused
     again = run_playbook(play([_tok("again", "tok", grant_type="authorization_code", vault_path=path,
-                                              client_id=client_id, client_secret="{{ secret }}", code="{{ code }}",
-                                              code_verifier="{{ verifier }}", redirect_uri=REDIRECT_URI,
-                                              no_log=False, ignore_errors=True)],
+                                    client_id=client_id, client_secret="{{ secret }}", code="{{ code }}",
+                                    code_verifier="{{ verifier }}", redirect_uri=REDIRECT_URI,
+                                    no_log=False, ignore_errors=True)],
                               defaults=_defaults(server)), json=True,
                          extra_vars={"secret": secret, "code": code, "verifier": verifier}).assert_rc(0)
     msg = failed_msg(again, "again")
@@ -196,7 +196,7 @@ def test_client_credentials_basic_and_post_then_cached(run_playbook, oauth_serve
         _tok("vault cached", "b", vault_path=path),
         token_summary_task("b summary", "b"),
         _tok("options post", "c", grant_type="client_credentials", client_id=client_id,
-                       client_secret="{{ secret }}", scopes=S2S_SCOPES, ims_client_auth="post"),
+             client_secret="{{ secret }}", scopes=S2S_SCOPES, ims_client_auth="post"),
         token_summary_task("c summary", "c"),
     ]
     result = run_playbook(play(tasks, defaults=_defaults(server)), json=True,
@@ -244,8 +244,8 @@ def test_wrong_client_secret_is_an_invalid_client_sentence(run_playbook, oauth_s
     tasks = [
         _tok("wrong web secret", "a", vault_path=path, no_log=False, ignore_errors=True),
         _tok("wrong s2s secret", "b", grant_type="client_credentials", client_id=s2s_id,
-                       client_secret="{{ wrong }}", scopes=S2S_SCOPES, ims_client_auth="post", no_log=False,
-                       ignore_errors=True),
+             client_secret="{{ wrong }}", scopes=S2S_SCOPES, ims_client_auth="post", no_log=False,
+             ignore_errors=True),
     ]
     result = run_playbook(play(tasks, defaults=_defaults(server)), json=True, extra_vars={"wrong": wrong}).assert_rc(0)
     for name in ("wrong web secret", "wrong s2s secret"):
