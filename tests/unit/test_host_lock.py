@@ -14,7 +14,12 @@ import os
 import threading
 import time
 
-from tests.unit.test_token_manager import PATH, _fresh_process_caches, clock, document, ims, manager, request, store  # noqa: F401
+from tests.unit import test_token_manager as base
+from tests.unit.test_token_manager import PATH, document, manager, request
+
+# the fixtures of test_token_manager, for the tests here
+_fresh_process_caches = base._fresh_process_caches
+store, clock, ims = base.store, base.clock, base.ims
 
 
 def test_a_run_that_waited_uses_the_token_another_run_stored(store, clock, ims, tmp_path):
