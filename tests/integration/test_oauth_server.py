@@ -179,9 +179,17 @@ def test_refresh_grant_rotates_then_the_cache_answers(run_playbook, oauth_server
     assert stored["refresh_token"] != document["refresh_token"]
     tokens = server.refresh_tokens(client_id)
     assert tokens["valid"] == [stored["refresh_token"]] and document["refresh_token"] in tokens["revoked"]
-    # one refresh, with client_secret_post; the cached run made no IMS call at all
+    # one refresh, with client_secret_post; the cached task made no IMS call at all
     assert _token_calls(server, client_id)[before:] == [("refresh_token", "post", 200)]
     assert server.token_status(stored["access_token"]) == "valid"
+
+    # a second run: the cached token again, no IMS call, no Vault write
+    rerun = run_playbook(play([_tok("later run", "third", vault_path=path), token_summary_task("third summary", "third")],
+                              defaults=_defaults(server)), json=True).assert_rc(0)
+    third = summary(rerun, "third summary")
+    assert third["refreshed"] is False and third["token_sha256"] == first["token_sha256"], third
+    assert _token_calls(server, client_id)[before:] == [("refresh_token", "post", 200)]
+    assert read_doc(openbao, path)[1] == 2
 
 
 def test_client_credentials_basic_and_post_then_cached(run_playbook, oauth_server, openbao, secret_registry):
