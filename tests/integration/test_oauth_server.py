@@ -335,3 +335,30 @@ def test_ten_concurrent_refreshes_make_one_ims_refresh(run_playbook, oauth_serve
     assert tokens["valid"] == [stored["refresh_token"]], "Vault's refresh token is not the one valid token"
     assert server.token_status(stored["access_token"]) == "valid"
     assert elapsed < 90
+
+
+# --------------------------------------------------------------------------- the server itself
+def test_the_server_is_configured_like_ims(oauth_server, secret_registry):
+    """What the tests above rely on: IMS's paths and comma-separated scopes, PKCE required, rotation
+    with no grace period, and reuse protection (a second use of a rotated-out refresh token revokes
+    the new one too)."""
+    server = oauth_server
+    client_id, secret = _web_client(server, secret_registry)
+    with server.session() as session:
+        # PKCE required: an authorize request without a challenge is refused
+        location = server.sign_in_and_consent(server.authorize_url + "?client_id=%s&redirect_uri=%s&scope=openid,"
+                                              "AdobeID&response_type=code&state=s1" % (client_id, REDIRECT_URI))
+        assert "error=invalid_request" in location and "code=" not in location, location
+        first = _refresh_token(server, client_id, secret)
+        answer = session.post(server.token_url, auth=(client_id, secret), timeout=30,
+                              data={"grant_type": "refresh_token", "refresh_token": first})
+        assert answer.status_code == 200 and answer.json()["expires_in"] == 86399, answer.text
+        assert set(answer.json()["scope"].split()) == set(USER_SCOPES)  # the commas were read as separators
+        second = answer.json()["refresh_token"]
+        assert server.refresh_tokens(client_id) == {"valid": [second], "revoked": [first]}
+        # no grace period: the used token is refused at once; reuse protection then revokes the family
+        reuse = session.post(server.token_url, auth=(client_id, secret), timeout=30,
+                             data={"grant_type": "refresh_token", "refresh_token": first})
+        assert (reuse.status_code, reuse.json()) == (400, {"error": "invalid_grant"})
+        assert server.refresh_tokens(client_id)["valid"] == []
+        assert server.token_status(second) == "revoked"
