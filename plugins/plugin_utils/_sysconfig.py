@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 
 SCOPES = ("default", "website", "store")
 ADMIN_CODE = "admin"
@@ -134,6 +135,10 @@ def role_result(answer, mode="audit", settings=None, check_mode=None, error=None
     if failed and error_kind != "rejected":
         message = str(error if error is not None else (answer.get("msg") or "The system configuration could not "
                                                                            "be read or written."))
+        # a filter's sentence, without Ansible's wrapping of a failed argument template
+        wrapped = re.search(r"The filter plugin '[\w.]+' failed: (.+)$", message)
+        if wrapped:
+            message = wrapped.group(1)
         result.update(error=message, message=message, changes=[], rejected=[])
         if error_kind:
             result["error_kind"] = error_kind
