@@ -8,6 +8,7 @@ system_config_result: the system_config role's result from a registered accs_sys
 system_config_scopes: every scope of an environment, as accs_system_config_info's config_scopes.
 system_config_select: what an export or a promotion carries, and what it leaves out and why.
 system_config_common: settings equal on every environment, split from each environment's own.
+system_config_yaml: a variable file (host_vars or group_vars) holding settings, ready to commit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._sysconfig imp
     role_result,
     scope_parents,
     select_settings,
+    settings_yaml,
 )
 
 
@@ -70,6 +72,11 @@ def system_config_common(per_host):
     return _guard(common_settings, per_host)
 
 
+def system_config_yaml(settings, variable="accs_system_config", comments=None):
+    """A YAML variable file defining ``variable`` as ``settings``, with ``comments`` on top."""
+    return _guard(settings_yaml, settings, variable=variable, comments=comments)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -78,4 +85,5 @@ class FilterModule(object):
             "system_config_scopes": system_config_scopes,
             "system_config_select": system_config_select,
             "system_config_common": system_config_common,
+            "system_config_yaml": system_config_yaml,
         }

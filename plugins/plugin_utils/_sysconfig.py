@@ -173,9 +173,14 @@ def role_result(answer, mode="audit", settings=None, check_mode=None, error=None
     return result
 
 
+NOTHING_DECLARED = "No settings are declared (accs_system_config_common and accs_system_config are empty)."
+
+
 def audit_message(result):
     drift = result.get("drift") or []
     total = result.get("settings", 0)
+    if not total:
+        return NOTHING_DECLARED
     if not drift:
         return "All %s hold their declared values." % _plural(total, "declared setting") if total != 1 else \
             "The declared setting holds its declared value."
@@ -187,6 +192,8 @@ def audit_message(result):
 def enforce_message(result):
     changes = result.get("changes") or []
     total = result.get("settings", 0)
+    if not total:
+        return NOTHING_DECLARED
     if not changes:
         return "All %s already held their values; nothing was written." % _plural(total, "declared setting")
     verb = "Would write" if result.get("check_mode") else "Wrote"
@@ -317,3 +324,42 @@ def common_settings(per_host):
     shared_keys = {setting_key(i) for i in shared}
     return {"common": [dict(i) for i in shared],
             "hosts": {h: [dict(i) for i in s if setting_key(i) not in shared_keys] for h, s in per_host.items()}}
+
+
+# --------------------------------------------------------------------------- variable files
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
+def _yaml_scalar(value):
+    import yaml
+
+    if isinstance(value, str) and any(mark in value for mark in _TEMPLATE_MARKS):
+        # Commerce defaults such as {{unsecure_base_url}} must reach ACCS as written, never templated by Ansible.
+        return "!unsafe " + json.dumps(value, ensure_ascii=False)
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
+    if text.endswith("\n...\n"):
+        text = text[:-5]
+    return text.strip()
+
+
+def settings_yaml(settings, variable="accs_system_config", comments=None):
+    """A YAML document defining ``variable`` as ``settings`` (values with template marks as ``!unsafe``)."""
+    if not isinstance(variable, str) or not variable.isidentifier():
+        raise SystemConfigInputError("The variable name must be a valid identifier, like accs_system_config.")
+    settings = _settings_list(settings, variable)
+    lines = ["---"]
+    for comment in comments or []:
+        for line in str(comment).splitlines() or [""]:
+            lines.append(("# " + line).rstrip())
+    if not settings:
+        lines.append("%s: []" % variable)
+    else:
+        lines.append("%s:" % variable)
+        for item in settings:
+            path, scope, code = setting_key(item)
+            lines.append("  - path: %s" % _yaml_scalar(path))
+            lines.append("    value: %s" % _yaml_scalar(item.get("value")))
+            lines.append("    scope: %s" % _yaml_scalar(scope))
+            if code is not None:
+                lines.append("    scope_code: %s" % _yaml_scalar(code))
+    return "\n".join(lines) + "\n"
