@@ -19,7 +19,7 @@ description:
   - The page has no scripts, fetches nothing and uses no external asset (inline CSS, and a
     Content-Security-Policy that forbids loading anything), so it can be archived or mailed as it is.
   - When any host has a system configuration result (O(system_config_fact), set by the
-    P(adobe_commerce.accs.system_config#role) role), the page gains a System configuration column: drift count
+    P(adobe_commerce.accs.system_config#role) role), the page gains a System configuration column with the drift count
     (audit mode), changes made (enforce mode) and rejected items, with each setting on demand. Hosts where the
     role did not run show C(not run).
   - Also returns a short summary for the playbook output. In check mode nothing is written.

@@ -333,6 +333,17 @@ _TEMPLATE_MARKS = ("{{", "{%", "{#")
 def _yaml_scalar(value):
     import yaml
 
+    # plain built-in types: the YAML dumper refuses subclasses (templated strings are one)
+    if isinstance(value, bool):
+        value = bool(value)
+    elif isinstance(value, int):
+        value = int(value)
+    elif isinstance(value, float):
+        value = float(value)
+    elif isinstance(value, str):
+        value = "%s" % (value,)
+    elif isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_yaml_scalar(v) for v in value)
     if isinstance(value, str) and any(mark in value for mark in _TEMPLATE_MARKS):
         # Commerce defaults such as {{unsecure_base_url}} must reach ACCS as written, never templated by Ansible.
         return "!unsafe " + json.dumps(value, ensure_ascii=False)

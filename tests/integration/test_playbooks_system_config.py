@@ -205,6 +205,7 @@ def test_export_writes_variable_files_that_reapply_with_no_change(envs, run_play
     assert ("currency/options/base", "default", None) in common_keys
     assert ("general/locale/code", "default", None) not in common_keys
     assert "!unsafe \"{{unsecure_base_url}}\"" in common_text  # Commerce's templated default, kept as written
+    assert "Each environment's own settings" in common_text
     # sensitive paths: left out, named in a comment, value nowhere
     assert "#   payment/stripe_payments/api_key default" in sandbox_text
     assert "payment/stripe_payments/api_key" not in "\n".join(

@@ -237,3 +237,29 @@ def test_promotion_report_lists_changed_unchanged_excluded_rejected():
     assert "| web/unsecure/base_url | default | - | exclude web/\\*/base_url |" in text or \
         "| web/unsecure/base_url | default | - | exclude web/*/base_url |" in text
     assert "### To change" in text
+
+
+# --------------------------------------------------------------------------- variable files
+class Tagged(str):
+    """Like the str subclasses Ansible's templating returns."""
+
+
+def test_yaml_file_round_trips_and_keeps_templates_unsafe():
+    import yaml
+
+    settings = [{"path": Tagged("general/locale/code"), "value": Tagged("en_US"), "scope": "default"},
+                {"path": "web/unsecure/base_link_url", "value": "{{unsecure_base_url}}"},
+                {"path": "general/country/allow", "value": ["US", "CA"], "scope": "website", "scope_code": "base"},
+                {"path": "carriers/flatrate/active", "value": True, "scope": "website", "scope_code": "base"},
+                {"path": "carriers/flatrate/price", "value": "5.00"}]
+    text = F["system_config_yaml"](settings, comments=["Exported", "Left out:\n  a/b/c"])
+    assert text.startswith("---\n# Exported\n# Left out:\n#   a/b/c\naccs_system_config:\n  - path: general/locale/code\n")
+    assert '    value: !unsafe "{{unsecure_base_url}}"\n' in text
+    loaded = yaml.safe_load(text.replace("!unsafe ", ""))["accs_system_config"]
+    assert loaded[1]["value"] == "{{unsecure_base_url}}"
+    assert loaded[2] == {"path": "general/country/allow", "value": ["US", "CA"], "scope": "website",
+                         "scope_code": "base"}
+    assert loaded[3]["value"] is True and loaded[4]["value"] == "5.00"
+    assert F["system_config_yaml"]([], variable="accs_system_config_common") == "---\naccs_system_config_common: []\n"
+    with pytest.raises(AnsibleFilterError):
+        F["system_config_yaml"]([], variable="not a name")
