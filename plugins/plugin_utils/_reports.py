@@ -26,6 +26,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import 
     show_expected,
 )
 
+
 # --------------------------------------------------------------------------- files
 def safe_name(name):
     """A file-name-safe form of an inventory host name."""
@@ -409,7 +410,7 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             out.append('<div class="err" id="total-system-config-failed"><b>%d</b>system configuration rejected '
                        'or not checked</div>' % len(set(sc["rejected"]) | set(sc["errors"])))
     out += ['</div>',
-           '<table class="fleet" id="fleet">', '<thead><tr><th>Environment</th><th>Result</th><th>Stores</th>']
+            '<table class="fleet" id="fleet">', '<thead><tr><th>Environment</th><th>Result</th><th>Stores</th>']
     for rule in ALL_RULES:
         out.append('<th title="%s">%s</th>' % (esc(rule), esc(RULE_TITLES[rule])))
     with_system_config = any(row.get("system_config") for row in rows)
@@ -473,8 +474,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
         out.append('<td>%s</td>' % "".join(details))
         out.append('</tr>')
     if not rows:
-        out.append('<tr><td colspan="%d">No environments in group accs.</td></tr>' % (len(ALL_RULES) + 4 +
-                                                                                     int(with_system_config)))
+        columns = len(ALL_RULES) + 4 + int(with_system_config)
+        out.append('<tr><td colspan="%d">No environments in group accs.</td></tr>' % columns)
     out += ['</tbody>', '</table>', '</body>', '</html>', '']
     return "\n".join(out)
 

@@ -95,8 +95,8 @@ def _rows(entries):
 
 
 def drift_text(entry):
-    return "%s: declared %s, actual %s" % (label(setting_key(entry)), _show(entry.get("expected")),
-                                          _show(entry.get("actual")))
+    return "%s: declared %s, actual %s" % (
+        label(setting_key(entry)), _show(entry.get("expected")), _show(entry.get("actual")))
 
 
 def change_text(entry):
@@ -133,8 +133,8 @@ def role_result(answer, mode="audit", settings=None, check_mode=None, error=None
     failed = bool(answer.get("failed")) or error is not None
     error_kind = answer.get("error_kind")
     if failed and error_kind != "rejected":
-        message = str(error if error is not None else (answer.get("msg") or "The system configuration could not "
-                                                                           "be read or written."))
+        fallback = "The system configuration could not be read or written."
+        message = str(error if error is not None else (answer.get("msg") or fallback))
         # a filter's sentence, without Ansible's wrapping of a failed argument template
         wrapped = re.search(r"The filter plugin '[\w.]+' failed: (.+)$", message)
         if wrapped:
