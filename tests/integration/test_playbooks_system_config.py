@@ -282,3 +282,53 @@ def test_audit_fleet_one_report_with_both_audits(envs, run_playbook, collection_
     assert "System configuration drifted: production (2 settings)." in lines
     page_text = (reports / "fleet-audit.html").read_text()
     assert_no_secrets(page_text + result.stdout + result.log, envs.secrets())
+
+
+def test_promote_and_export_with_inherited_reads(envs, run_playbook, collection_path, test_output_dir):
+    """The other readings Adobe leaves open (inherited values at website and store scope, unknown paths read
+    as null, no scope_code in items): inherited values are not carried, the same three settings are promoted,
+    and an export re-applies with nothing to write."""
+    for name in ("sandbox", "production"):
+        envs.emulator.set_system_config_mode(envs.cred(name).tenant, inherit=True, unknown_paths="null",
+                                             echo_scope_code=False)
+    reports = test_output_dir / "promotion"
+    review = run_playbook(playbook(collection_path, "promote_system_config.yml"), inventory=envs.inventory(),
+                          extra_vars={"accs_promote_from": "sandbox", "accs_promote_to": "production",
+                                      "accs_promote_report_dir": str(reports)}, check=True, json=True)
+    review.assert_rc(0)
+    [target] = json.loads((reports / "sandbox-to-production-promotion.json").read_text())["targets"]
+    assert {(c["path"], c["scope"], c["scope_code"]): c["after"] for c in target["changed"]} == {
+        ("general/locale/code", "default", None): "en_GB",
+        ("general/store_information/name", "default", None): "Example Store",
+        ("carriers/flatrate/price", "website", "base"): "9.00",
+    }
+    rules = {}
+    for entry in target["excluded"]:
+        rules.setdefault(entry["rule"], []).append(entry)
+    assert len(rules["same as the parent scope"]) > 100  # every inherited website and store view value
+    assert envs.puts("production") == []
+
+    out = test_output_dir / "export"
+    export = run_playbook(playbook(collection_path, "export_system_config.yml"), inventory=envs.inventory(),
+                          extra_vars={"accs_export_dir": str(out), "accs_export_hosts": "sandbox"}, json=True)
+    export.assert_rc(0)
+    text = (out / "host_vars" / "sandbox" / "system_config.yml").read_text()
+    assert "# Left out, the same value as the parent scope (inherited): " in text
+    exported = yaml.safe_load(text.replace("!unsafe ", ""))["accs_system_config"]
+    scoped = {(s["path"], s["scope"], s.get("scope_code")): s["value"] for s in exported if s["scope"] != "default"}
+    assert scoped == {("carriers/flatrate/price", "website", "base"): "9.00",
+                      ("general/locale/code", "store", "fr"): "fr_FR",
+                      ("currency/options/default", "store", "fr"): "EUR",
+                      ("general/store_information/phone", "store", "uk"): "+44 20 0000 0000",
+                      # the fr store view's own base URLs (a fresh tenant's): exported, as the environment's
+                      ("web/unsecure/base_url", "store", "fr"): "https://www.example.com/fr/",
+                      ("web/secure/base_url", "store", "fr"): "https://www.example.com/fr/"}
+    (test_output_dir / "inv" / "host_vars" / "sandbox").mkdir(parents=True)
+    (test_output_dir / "inv" / "host_vars" / "sandbox" / "system_config.yml").write_text(text)
+    (test_output_dir / "inv" / "hosts.yml").write_text(yaml.safe_dump(envs.inventory(
+        group_vars={"accs_system_config_mode": "enforce", "accs_audit_report_dir": str(test_output_dir / "r")})))
+    reapply = run_playbook([{"name": "hold the export", "hosts": "sandbox", "gather_facts": False, "tasks": [
+        {"name": "Run the role", "ansible.builtin.import_role": {"name": "adobe_commerce.accs.system_config"}}]}],
+        inventory=test_output_dir / "inv" / "hosts.yml", json=True)
+    reapply.assert_rc(0)
+    assert envs.puts("sandbox") == []

@@ -280,3 +280,43 @@ def test_sensitive_values_never_reach_output_or_reports(run_playbook, emulator, 
     for text in texts:
         assert_no_secrets(text, [stored, declared, cred.client_secret, cred.refresh_token])
     assert any("(sensitive)" in text for text in texts[:3])
+
+
+@pytest.mark.parametrize("inherit", [False, True], ids=["stored-only-reads", "inherited-reads"])
+def test_website_value_equal_to_the_inherited_one(run_playbook, emulator, cred, test_output_dir, inherit):
+    """The documented read assumption: with inherited reads a website value equal to the default one is held;
+    with stored-only reads it is written once as an override. Either way the second run writes nothing."""
+    emulator.set_system_config_mode(cred.tenant, inherit=inherit, unknown_paths="null", echo_scope_code=not inherit)
+    declared = [{"path": "carriers/flatrate/price", "value": 5, "scope": "website", "scope_code": "base"}]
+    audit = run_role(run_playbook, emulator, cred, test_output_dir / "reports", accs_system_config=declared,
+                     accs_system_config_fail_on_drift=False)
+    audit.assert_rc(0)
+    assert [d["actual"] for d in fact_of(audit)["drift"]] == ([] if inherit else [None])
+    for expected_puts in (0 if inherit else 1, 0 if inherit else 1):
+        enforce = run_role(run_playbook, emulator, cred, test_output_dir / "reports", accs_system_config=declared,
+                           accs_system_config_mode="enforce")
+        enforce.assert_rc(0)
+        assert len(config_calls(emulator, cred, "PUT")) == expected_puts
+
+
+def test_credential_read_back_as_asterisks_is_not_compared(run_playbook, emulator, cred, test_output_dir,
+                                                           secret_registry):
+    stored = "sk_live_masked_" + cred.client_id[-12:]
+    emulator.set_system_config(cred.tenant, [{"path": "payment/stripe_payments/api_key", "value": stored}],
+                               replace=False)
+    declared = "sk_live_other_" + cred.client_id[-12:]
+    secret_registry.add("test system configuration credential", declared)
+    reports = test_output_dir / "reports"
+    result = run_role(run_playbook, emulator, cred, reports, accs_system_config_mode="enforce",
+                      accs_system_config=[{"path": "payment/stripe_payments/api_key", "value": declared}])
+    result.assert_rc(0)
+    assert config_calls(emulator, cred, "PUT") == []
+    fact = fact_of(result)
+    assert fact["unverifiable"] == [{"path": "payment/stripe_payments/api_key", "scope": "default",
+                                     "scope_code": None}]
+    assert fact["passed"] is True and fact["checks"][0]["status"] == "unverifiable"
+    junit = next(iter(junitparser.JUnitXml.fromfile(str(reports / ("%s-system-config.junit.xml" % HOST)))))
+    assert (junit.tests, junit.skipped, junit.failures) == (1, 1, 0)
+    assert "only as asterisks" in result.stdout + result.stderr  # the module's warning
+    for text in [p.read_text() for p in reports.iterdir()] + [result.stdout, result.log]:
+        assert_no_secrets(text, [stored, declared])
