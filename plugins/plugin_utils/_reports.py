@@ -322,6 +322,8 @@ def _system_config_cell(result):
             parts.append("%d %s" % (changes, "to change" if result.get("check_mode") else "changed"))
         if rejected:
             parts.append("%d rejected" % rejected)
+    if status == "off":
+        parts = ["nothing declared"]
     mark = "&#10003; " if status == "pass" else ("&#10007; " if status == "fail" else "")
     return ('<td class="cell %s" data-sysconfig="%s" data-sysconfig-mode="%s" data-sysconfig-drift="%d" '
             'data-sysconfig-changes="%d" data-sysconfig-rejected="%d" title="%s">%s%s</td>'
@@ -508,6 +510,8 @@ def system_config_status(result):
         return "fail", "%d drift" % len(result["drift"])
     if result.get("mode") == "enforce" and result.get("changes"):
         return "pass", "%d %s" % (len(result["changes"]), "to change" if result.get("check_mode") else "changed")
+    if not result.get("settings"):
+        return "off", "nothing declared"
     return "pass", "in sync"
 
 
@@ -541,7 +545,7 @@ def render_system_config_markdown(name, result, base_url=None, generated_at=None
     if base_url:
         lines.append("- ACCS: %s" % base_url)
     status, label = system_config_status(result)
-    word = {"error": "**ERROR**", "fail": "**FAILED**", "pass": "**PASSED**"}[status]
+    word = {"error": "**ERROR**", "fail": "**FAILED**", "pass": "**PASSED**", "off": "**PASSED**"}[status]
     lines += ["- Mode: %s%s" % (mode, " (check mode: nothing written)" if mode == "enforce" and
                                 result.get("check_mode") else ""),
               "- Result: %s: %s" % (word, _md_cell(result.get("message") or label)),

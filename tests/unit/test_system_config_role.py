@@ -217,6 +217,12 @@ def test_fleet_column_shows_drift_changes_and_rejected():
     assert SECRET not in page
     summary = _reports.fleet_summary(rows)
     assert summary["system_config"]["drifted"] == ["prod"] and summary["system_config"]["not_run"] == ["stage"]
+    empty = F["system_config_result"](answer(), mode="audit", settings=[])
+    assert empty["passed"] is True and empty["message"] == (
+        "No settings are declared (accs_system_config_common and accs_system_config are empty).")
+    page = _reports.render_fleet_html([_reports.fleet_row("dev", rows[1]["result"], system_config=empty)],
+                                      generated_at=MOMENT)
+    assert 'class="cell off" data-sysconfig="nothing declared"' in page
     without = _reports.render_fleet_html(rows[1:], generated_at=MOMENT)
     assert "system-config" not in without
 
