@@ -359,7 +359,8 @@ def run_audit(env: dict) -> tuple[int, str]:
     puts = []
     for attempt in (1, 2):
         before = {tenant: system_config_puts(env, tenant) for tenant in TENANTS}
-        rc, output, _stats = run_ansible(env, enforce, {"accs_audit_report_dir": str(reports)}, "--diff")
+        # their own folder: the fleet page keeps linking to the audit's reports
+        rc, output, _stats = run_ansible(env, enforce, {"accs_audit_report_dir": str(reports / "enforce")}, "--diff")
         outputs.append(output)
         if rc != 0:
             say(f"enforce run {attempt} failed (exit {rc})")
