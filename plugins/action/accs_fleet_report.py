@@ -20,6 +20,7 @@ SPEC = dict(
     dest=dict(type="path", required=True),
     fact=dict(type="str", default="accs_store_config_audit"),
     title=dict(type="str", default="ACCS store configuration audit"),
+    extensibility_fact=dict(type="str", default="accs_extensibility_result"),
 )
 
 
@@ -47,8 +48,10 @@ class ActionModule(ActionBase):
                 rows.append(audit.fleet_row(host, None))
                 continue
             fact = _host_value(hostvars, host, params["fact"])
+            wiring = _host_value(hostvars, host, params["extensibility_fact"])
             rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
-                                        base_url=_host_value(hostvars, host, "accs_base_url")))
+                                        base_url=_host_value(hostvars, host, "accs_base_url"),
+                                        extensibility=wiring if isinstance(wiring, dict) else None))
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
         lines = ["%d of %d environment%s passed the store configuration audit." % (

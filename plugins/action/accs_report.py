@@ -17,7 +17,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _report
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 
 SPEC = dict(
-    kind=dict(type="str", required=True, choices=["store-config", "access-check"]),
+    kind=dict(type="str", required=True, choices=["store-config", "access-check", "extensibility"]),
     dest=dict(type="path", required=True),
     name=dict(type="str"),
     result=dict(type="dict", required=True),
@@ -40,7 +40,9 @@ class ActionModule(ActionBase):
         data = params["result"]
         paths = audit.report_paths(directory, name, kind)
         moment = audit.now_utc()
-        if kind == "store-config":
+        if kind == "extensibility":
+            texts = audit.render_extensibility_reports(name, data, params["base_url"], moment)
+        elif kind == "store-config":
             texts = {
                 "json": audit.render_json(name, data, params["base_url"], moment),
                 "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
@@ -60,7 +62,7 @@ class ActionModule(ActionBase):
                 atomic_write(path, texts[key])
         except OSError as exc:
             result.pop("diff", None)
-            variable = "accs_audit_report_dir" if kind == "store-config" else "accs_access_check_report_dir"
+            variable = "accs_audit_report_dir" if kind in ("store-config", "extensibility") else "accs_access_check_report_dir"
             result.update(failed=True, changed=False, msg=(
                 "Cannot write the reports to %s (%s): point dest (%s in the role) at a writable directory."
                 % (directory, exc.strerror or type(exc).__name__, variable)))
