@@ -40,6 +40,13 @@ options:
     description: Page title.
     type: str
     default: ACCS store configuration audit
+  extensibility_fact:
+    description:
+      - Name of the host variable holding each environment's App Builder wiring result (the
+        P(adobe_commerce.accs.extensibility#role) role's). When any host has it, the page gains an
+        C(App Builder wiring) column (in sync, drift, changed, rejected, error, or not run) and the items per row.
+    type: str
+    default: accs_extensibility_result
 attributes:
   check_mode:
     support: full

@@ -20,15 +20,21 @@ description:
     C(<name>-store-config.md) (a table to read at a glance).
   - For O(kind=access-check), from the C(accs_access_check) fact of the
     P(adobe_commerce.accs.access_check#role) role, C(<name>-access-check.junit.xml).
+  - For O(kind=extensibility), from the C(accs_extensibility_result) fact of the
+    P(adobe_commerce.accs.extensibility#role) role (P(adobe_commerce.accs.extensibility_result#filter)),
+    C(<name>-extensibility.json), C(<name>-extensibility.junit.xml) (one test case per declared or removed item,
+    drift and rejections as failures) and C(<name>-extensibility.md). Secrets in them are already shown as
+    C((sensitive)) by the modules.
   - With C(--diff), returns the drift as a diff of the expected against the actual values.
   - In check mode nothing is written; the paths the files would have are returned.
-  - Used by the roles P(adobe_commerce.accs.store_config_audit#role) and P(adobe_commerce.accs.access_check#role).
+  - Used by the roles P(adobe_commerce.accs.store_config_audit#role), P(adobe_commerce.accs.access_check#role) and
+    P(adobe_commerce.accs.extensibility#role).
 options:
   kind:
     description: Which reports to write.
     type: str
     required: true
-    choices: [store-config, access-check]
+    choices: [store-config, access-check, extensibility]
   dest:
     description:
       - Directory of the reports, created when missing. A relative path is relative to the directory
@@ -41,8 +47,8 @@ options:
     default: the inventory host name
   result:
     description:
-      - The audit result (O(kind=store-config)) or the access check result (O(kind=access-check)). An C(error)
-        key makes the audit report an error report.
+      - The audit result (O(kind=store-config)), the access check result (O(kind=access-check)) or the App Builder
+        wiring result (O(kind=extensibility)). An C(error) key makes the report an error report.
     type: dict
     required: true
   base_url:
@@ -63,7 +69,8 @@ attributes:
     platforms: all
     description: Writes on the controller only.
 notes:
-  - The reports hold store configuration values, never a token or secret.
+  - The reports hold store configuration values or App Builder wiring identities and masked values, never a token
+    or secret.
   - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
@@ -90,17 +97,17 @@ files:
   type: dict
   contains:
     json:
-      description: The JSON report (store-config).
+      description: The JSON report (store-config, extensibility).
       type: str
-      returned: O(kind=store-config)
+      returned: O(kind=store-config) or O(kind=extensibility)
     junit:
       description: The JUnit XML report.
       type: str
       returned: always
     markdown:
-      description: The Markdown report (store-config).
+      description: The Markdown report (store-config, extensibility).
       type: str
-      returned: O(kind=store-config)
+      returned: O(kind=store-config) or O(kind=extensibility)
   sample: {"json": "/srv/audit/accs-reports/prod-store-config.json"}
 diff:
   description: One C(before) (expected) / C(after) (actual) entry per drifted store.
