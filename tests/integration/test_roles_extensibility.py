@@ -330,3 +330,26 @@ def test_deploy_playbook_dry_run_writes_nothing_then_applies_and_fails_on_reject
         "providers).")
     no_secrets(dry)
     no_secrets(apply, *reports.iterdir())
+
+
+# --------------------------------------------------------------------------- the fleet report
+def test_fleet_report_shows_the_wiring_column_for_the_hosts_the_role_ran_on(run_playbook, emulator, openbao,
+                                                                            test_output_dir):
+    reports = test_output_dir / "reports"
+    held_cred, held_vars = environment(emulator, openbao, accs_extensibility={"webhooks": [ORDER_HOOK]})
+    emulator.set_extensibility(held_cred.tenant, webhooks=[ORDER_HOOK])
+    _drift_cred, drift_vars = environment(emulator, openbao, accs_extensibility={"webhooks": [ORDER_HOOK]})
+    _other, other_vars = environment(emulator, openbao)
+    hosts = {"held": dict(held_vars, accs_extensibility_fail_on_drift=False),
+             "drifted": dict(drift_vars, accs_extensibility_fail_on_drift=False), "untouched": other_vars}
+    playbook = [{"name": "wiring", "hosts": "accs:!untouched", "gather_facts": False,
+                 "tasks": [{"name": "Run the extensibility role", "ansible.builtin.import_role": {"name": ROLE}}]},
+                {"name": "fleet", "hosts": "localhost", "connection": "local", "gather_facts": False,
+                 "tasks": [{"name": "Write the fleet report", "adobe_commerce.accs.accs_fleet_report": {
+                     "hosts": "{{ groups['accs'] }}", "dest": str(reports / "fleet.html")}}]}]
+    run_playbook(playbook, inventory=inventory(hosts, {"accs_audit_report_dir": str(reports)}), json=True).assert_rc(0)
+    page = (reports / "fleet.html").read_text(encoding="utf-8")
+    assert '<th id="extensibility"' in page
+    assert 'data-extensibility="in sync"' in page and 'data-extensibility="1 drift"' in page
+    assert 'data-extensibility="not-run"' in page  # the host the role did not run on
+    assert "App Builder wiring: 1 drift" in page and 'href="drifted-extensibility.md"' in page
