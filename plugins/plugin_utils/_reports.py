@@ -445,9 +445,10 @@ def render_extensibility_markdown(name, result, base_url=None, generated_at=None
         lines.append("- Declared: %s; holding their state: %d" % (_ext_declared(result), result.get("unchanged", 0)))
     check = result.get("io_events_check")
     if check:
-        lines.append("- Adobe I/O Events check: %s" % (check.get("status") if not check.get("failed") else
-                                                        "%s (%s)" % (check.get("status"), _md_cell("; ".join(
-                                                            check["failed"])))))
+        shown = check.get("status")
+        if check.get("failed"):
+            shown = "%s (%s)" % (shown, _md_cell("; ".join(check["failed"])))
+        lines.append("- Adobe I/O Events check: %s" % shown)
     lines += ["- Generated: %s" % _iso(moment), ""]
     found = result.get("drift") if mode == "audit" else result.get("changes")
     if found:
@@ -543,8 +544,8 @@ def extensibility_details(result):
         return ('<details open><summary>App Builder wiring not held</summary><p class="error-text">%s</p>'
                 '</details>' % esc(result["error"]))
     found = (result.get("drift") if result.get("mode") == "audit" else result.get("changes")) or []
-    rows = [(e, e.get("action")) for e in found] + [(e, "rejected: %s" % e.get("message"))
-                                                     for e in result.get("rejected") or []]
+    rows = [(e, e.get("action")) for e in found]
+    rows += [(e, "rejected: %s" % e.get("message")) for e in result.get("rejected") or []]
     if not rows:
         return ""
     out = ['<details><summary>App Builder wiring: %s</summary><table class="drift"><thead><tr><th>Kind</th>'

@@ -310,6 +310,6 @@ def failure_message(name, base_url, result, fail_on_drift=True):
     if result.get("error") or result.get("rejected"):
         return where + result["message"]
     if result.get("mode") == "audit" and result.get("drift") and fail_on_drift:
-        return where + result["message"].rstrip(".") + ("; set accs_extensibility_mode: enforce to apply them, or "
-                                                         "change the declaration.")
+        advice = "; set accs_extensibility_mode: enforce to apply them, or change the declaration."
+        return where + result["message"].rstrip(".") + advice
     return None

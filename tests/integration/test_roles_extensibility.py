@@ -121,9 +121,9 @@ def held(emulator, tenant):
 def test_audit_reports_drift_with_zero_writes_and_fails_the_host(run_playbook, emulator, openbao, test_output_dir):
     reports = test_output_dir / "reports"
     cred, host = environment(emulator, openbao, accs_extensibility=PRODUCTION)
-    result = run_playbook(role_play(), inventory=inventory({"prod": host}, {"accs_extensibility_common": COMMON,
-                                                                          "accs_audit_report_dir": str(reports)}),
-                          json=True, diff=True, verbosity=4)
+    group_vars = {"accs_extensibility_common": COMMON, "accs_audit_report_dir": str(reports)}
+    result = run_playbook(role_play(), inventory=inventory({"prod": host}, group_vars), json=True, diff=True,
+                          verbosity=4)
     assert result.rc == 2, result.stdout[-3000:]
     assert ext_writes(emulator, cred.tenant) == []
     gets = sorted(r["endpoint"] for r in ext_records(emulator, cred.tenant))
@@ -248,8 +248,8 @@ def test_prune_without_an_owner_prefix_is_refused_before_any_request(run_playboo
 
 
 # --------------------------------------------------------------------------- rejected items and failures
-def test_a_rejected_item_fails_the_host_naming_it_while_the_rest_is_applied(run_playbook, emulator, openbao,
-                                                                           test_output_dir):
+def test_a_rejected_item_fails_the_host_naming_it_while_the_rest_is_applied(
+        run_playbook, emulator, openbao, test_output_dir):
     reports = test_output_dir / "reports"
     unknown = dict(LOGIN_SUB, name="app.observer.customer_login", provider_id="no-such-provider-0001")
     cred, host = environment(emulator, openbao, accs_extensibility_mode="enforce", accs_audit_report_dir=str(reports),

@@ -27,9 +27,9 @@ PROVIDER = {"provider_id": "p-1", "instance_id": "inst", "label": "App"}
 # --------------------------------------------------------------------------- merge
 def test_host_item_replaces_the_common_item_of_the_same_identity_whole():
     host_hook = dict(HOOK, webhook_method="plugin.sales.api.order_management.place", url="https://prod.example/n")
+    gone = {"name": "APP.observer.customer_login", "state": "absent"}
     merged = merge({"webhooks": [HOOK], "subscriptions": [SUB], "providers": [PROVIDER]},
-                   {"webhooks": [host_hook], "subscriptions": [{"name": "APP.observer.customer_login",
-                                                                 "state": "absent"}]})
+                   {"webhooks": [host_hook], "subscriptions": [gone]})
     assert merged["webhooks"] == [dict(host_hook, state="present")]  # plugin.magento. normalised for the match
     assert merged["subscriptions"] == [{"name": "APP.observer.customer_login", "state": "absent"}]
     assert merged["providers"] == [dict(PROVIDER, state="present")]
@@ -97,8 +97,8 @@ def test_audit_drift_fails_with_each_item_named():
     assert result["failure"] == ("prod (https://x/t): " + result["message"][:-1]
                                  + "; set accs_extensibility_mode: enforce to apply them, or change the declaration.")
     assert result["requests"] == {"GET": 3}
-    assert {(i["kind"], i["status"]) for i in result["items"]} == {("webhook", "drift"),
-                                                                  ("event subscription", "in sync")}
+    statuses = {(i["kind"], i["status"]) for i in result["items"]}
+    assert statuses == {("webhook", "drift"), ("event subscription", "in sync")}
     assert result["io_events_check"] == {"status": "ok", "failed": []}
     assert result_of(answers, mode="audit", declared=declared, fail_on_drift=False)["failure"] is None
 
