@@ -353,3 +353,27 @@ def test_fleet_report_shows_the_wiring_column_for_the_hosts_the_role_ran_on(run_
     assert 'data-extensibility="in sync"' in page and 'data-extensibility="1 drift"' in page
     assert 'data-extensibility="not-run"' in page  # the host the role did not run on
     assert "App Builder wiring: 1 drift" in page and 'href="drifted-extensibility.md"' in page
+
+
+def test_two_apps_in_one_play_each_hold_their_own_wiring(run_playbook, emulator, openbao):
+    """The role run twice (two apps, two owner prefixes): pruning one app's items never touches the other's,
+    and a failure of the second run is not mixed with the first run's answers."""
+    cred, host = environment(emulator, openbao, accs_extensibility_mode="enforce", accs_extensibility_prune=True,
+                             accs_extensibility_io_events_check=False)
+    other = {"webhook_method": "observer.sales_quote_add_item", "webhook_type": "after", "batch_name": "other_b",
+             "hook_name": "other_h", "url": "https://other.example/h"}
+    apps = [("app_", {"webhooks": [ORDER_HOOK]}), ("other_", {"webhooks": [other]}),
+            ("third_", {"subscriptions": [{"name": "third.observer.nope", "parent": "observer.nope"}]})]
+    tasks = [{"name": "Wire %s" % prefix, "ansible.builtin.include_role": {"name": ROLE},
+              "vars": {"accs_extensibility_owner_prefix": {"webhooks": prefix, "subscriptions": prefix[:-1] + "."},
+                       "accs_extensibility": wiring}}
+             for prefix, wiring in apps]
+    playbook = [{"name": "apps", "hosts": "accs", "gather_facts": False, "tasks": tasks}]
+    result = run_playbook(playbook, inventory=inventory({"prod": host}), json=True)
+    assert result.rc == 2 and result.stats["prod"]["failed"] == 1, result.stdout[-3000:]
+    hooks, _subs, _providers = held(emulator, cred.tenant)
+    assert set(hooks) == {"app_notify", "other_h"}  # the second app's pruning left the first app's hook alone
+    third = result.task_results("Record why the App Builder wiring was not held")["prod"]["ansible_facts"][
+        "accs_extensibility_result"]
+    assert third["error"].startswith("Event subscription third.observer.nope is for event observer.nope, which ACCS")
+    assert third["changes"] == [] and third["steps"]["webhooks"] == "not run"  # not the other apps' answers
