@@ -13,6 +13,10 @@ Fixtures
     The HTTPS IMS + ACCS emulator (``tests.emulator.control.EmulatorControl``).
 ``emulator_clean`` (function)
     The same emulator, reset (no clients, tokens, tenants, faults) before the test.
+``oauth_server`` (session)
+    A real OAuth 2 server, django-oauth-toolkit configured like IMS, over HTTPS with its own CA
+    (``tests.oauth_server.control.OAuthServer``; see ``tests/oauth_server/README.md``).  Its
+    client secrets, codes, tokens and user password join the secret scan.
 ``collection_path`` (session)
     The collection built with ``ansible-galaxy collection build`` and installed from the
     tarball: the path to use as ANSIBLE_COLLECTIONS_PATH.  Tests see the collection exactly
@@ -21,6 +25,28 @@ Fixtures
     ``build/test-output/<test id>/``, emptied when the test starts, kept after the run and
     secret-scanned.  Put playbook reports here (e.g. ``accs_audit_report_dir``) so the scan
     covers them.
+``emulator_module`` (module)
+    The emulator, reset once for a test module whose module-scoped fixture seeds it and runs one
+    playbook over many cases (the reliability suites).
+``emulator_vars`` (session)
+    Play variables naming the emulator: ``{"emu_url": ..., "emu_ca": ...}``.
+``emulator_defaults`` (session)
+    ``emulator_defaults(**options)`` -> ``module_defaults`` for ``group/adobe_commerce.accs.accs``
+    that send IMS to the emulator through the ``emu_url``/``emu_ca`` play variables, with
+    ``retries: 0`` and ``timeout: 10`` (``options`` add or override).
+``store_credential`` (session)
+    ``store_credential(path, document, mount="secret")`` -> version: writes a credential document
+    to the session OpenBao.
+``seed_client`` (session)
+    ``seed_client(client, secret, path, grants=("refresh_token",), scopes=..., refresh_scopes=None,
+    **document)`` -> document: an IMS client in the emulator and its credential document in the
+    session OpenBao (client_id, client_secret, scopes, and a refresh token minted for
+    ``refresh_scopes`` when the client has the refresh_token grant; ``document`` adds keys).
+``role_playbook`` (module)
+    ``role_playbook(label, playbook, hosts, work_dir=None, forks=10, json=True, **kwargs)`` ->
+    PlaybookResult: ``playbook`` over the group ``accs`` of ``hosts`` (name -> variables) with the
+    installed collection and the session OpenBao, kept in ``build/test-output/<test module>/<label>``
+    (the role tests).
 ``run_playbook`` (function)
     ``run_playbook(playbook, inventory=None, extra_vars=None, env=None, check=False,
     diff=False, verbosity=0, json=False, timeout=600, forks=None, extra_args=None)``
@@ -75,6 +101,7 @@ STALE_OUTPUT_SECONDS = 24 * 3600
 _SECRETS = SecretRegistry()
 _OPENBAO_SERVERS: list[OpenBao] = []
 _EMULATORS: list = []
+_OAUTH_SERVERS: list = []
 
 
 def _is_xdist_worker(config) -> bool:
@@ -115,6 +142,19 @@ def _harvest_secrets() -> None:
             _SECRETS.add_emulator(emulator)
         except Exception:  # noqa: BLE001 - the emulator is gone; its secrets were harvested before
             pass
+    for server in _OAUTH_SERVERS:
+        _add_oauth_server_secrets(server)
+
+
+def _add_oauth_server_secrets(server) -> None:
+    try:
+        by_kind = server.secrets_by_kind()
+    except Exception:  # noqa: BLE001 - the server is gone; its secrets were harvested before
+        return
+    for kind, values in by_kind.items():
+        if kind != "all":
+            for value in values:
+                _SECRETS.add("oauth server " + kind.rstrip("s").replace("_", " "), value)
 
 
 @pytest.hookimpl(trylast=True)
@@ -209,6 +249,19 @@ def emulator(tmp_path_factory):
                 _EMULATORS.remove(control)
 
 
+@pytest.fixture(scope="session")
+def oauth_server(tmp_path_factory):
+    from tests.oauth_server.control import running_oauth_server
+
+    with running_oauth_server(tmp_path_factory.mktemp("oauth-server")) as server:
+        _OAUTH_SERVERS.append(server)
+        try:
+            yield server
+        finally:
+            _add_oauth_server_secrets(server)
+            _OAUTH_SERVERS.remove(server)
+
+
 @pytest.fixture
 def emulator_clean(emulator):
     emulator.reset()
@@ -289,6 +342,82 @@ def run_playbook(tmp_path, test_output_dir, collection_path, openbao) -> Playboo
         collections_path=collection_path,
         base_env=openbao.env(),
     )
+
+
+# --------------------------------------------------------------------------- seeding OpenBao and the emulator
+@pytest.fixture(scope="module")
+def emulator_module(emulator):
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_vars(emulator) -> dict:
+    return {"emu_url": emulator.url, "emu_ca": emulator.ca_path}
+
+
+@pytest.fixture(scope="session")
+def emulator_defaults():
+    def make(**options) -> dict:
+        values = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0, "timeout": 10}
+        values.update(options)
+        return {"group/adobe_commerce.accs.accs": values}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def store_credential(openbao):
+    kv = openbao.client().secrets.kv.v2
+
+    def store(path: str, document: dict, mount: str = "secret") -> int:
+        answer = kv.create_or_update_secret(path=path, secret=document, mount_point=mount)
+        return answer["data"]["version"]
+
+    return store
+
+
+@pytest.fixture(scope="session")
+def seed_client(emulator, store_credential):
+    def seed(client: str, secret: str, path: str, grants=("refresh_token",),
+             scopes=("openid", "commerce.accs"), refresh_scopes=None, **document) -> dict:
+        emulator.add_client(client, client_secrets=[secret], grants=list(grants))
+        values = {"client_id": client, "client_secret": secret}
+        if "refresh_token" in grants:
+            values["refresh_token"] = emulator.mint_refresh_token(client, list(refresh_scopes or scopes))
+        values["scopes"] = ",".join(scopes)
+        values.update(document)
+        store_credential(path, values)
+        return values
+
+    return seed
+
+
+def accs_inventory(hosts: dict) -> dict:
+    """An inventory with the group ``accs`` of ``hosts`` (name -> variables), the roles' convention."""
+    return {"all": {"children": {"accs": {"hosts": hosts}}}}
+
+
+class RolePlaybookRunner:
+    """The ``role_playbook`` fixture's callable."""
+
+    def __init__(self, collection_path: Path, openbao, output_root: Path, work_root: Path):
+        self.collection_path = collection_path
+        self.openbao = openbao
+        self.output_root = output_root
+        self.work_root = work_root
+
+    def __call__(self, label, playbook, hosts, work_dir=None, forks=10, json=True, **kwargs):
+        return run_ansible_playbook(
+            playbook, work_dir=work_dir or (self.work_root / label), output_dir=self.output_root / label,
+            collections_path=self.collection_path, inventory=accs_inventory(hosts), base_env=self.openbao.env(),
+            forks=forks, json=json, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def role_playbook(request, collection_path, openbao, tmp_path_factory) -> RolePlaybookRunner:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    return RolePlaybookRunner(collection_path, openbao, TEST_OUTPUT / module, tmp_path_factory.mktemp(module))
 
 
 def pytest_report_header(config):

@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_event_providers
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENT_PROVIDER_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENT_PROVIDERS
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_event_provider"
-    SPEC = EVENT_PROVIDER_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_event_providers)
+    OPERATION = EVENT_PROVIDERS
     # header values and other write-only fields may be secret without no_log
     ARGS_MAY_HOLD_SECRETS = True

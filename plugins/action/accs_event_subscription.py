@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_event_subscriptions
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENT_SUBSCRIPTION_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENT_SUBSCRIPTIONS
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_event_subscription"
-    SPEC = EVENT_SUBSCRIPTION_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_event_subscriptions)
+    OPERATION = EVENT_SUBSCRIPTIONS
     # header values and other write-only fields may be secret without no_log
     ARGS_MAY_HOLD_SECRETS = True

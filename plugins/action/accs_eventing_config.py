@@ -4,13 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_eventing_config
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENTING_CONFIG_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENTING_CONFIG
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_eventing_config"
-    SPEC = EVENTING_CONFIG_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_eventing_config)
+    OPERATION = EVENTING_CONFIG

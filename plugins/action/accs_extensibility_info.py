@@ -4,13 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_extensibility_info
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EXTENSIBILITY_INFO_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EXTENSIBILITY_INFO
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_extensibility_info"
-    SPEC = EXTENSIBILITY_INFO_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_extensibility_info)
+    OPERATION = EXTENSIBILITY_INFO

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
     dest=dict(type="path", required=True),
     fact=dict(type="str", default="accs_store_config_audit"),
     title=dict(type="str", default="ACCS store configuration audit"),
+    system_config_fact=dict(type="str", default="accs_system_config_result"),
     extensibility_fact=dict(type="str", default="accs_extensibility_result"),
 )
 
@@ -31,15 +30,36 @@ def _host_value(hostvars, host, key):
         return None
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
+def _system_config_lines(rows, summary):
+    sc = summary.get("system_config")
+    if not sc:
+        return []
+    by_name = {row["name"]: row["system_config"] for row in rows if row.get("system_config")}
+    checked = len(sc["checked"])
+    lines = ["%d of %d environment%s checked hold%s the declared system configuration." % (
+        len(sc["in_sync"]), checked, "" if checked == 1 else "s", "s" if checked == 1 and len(sc["in_sync"]) == 1
+        else "")]
+    if sc["drifted"]:
+        lines.append("System configuration drifted: %s." % ", ".join(
+            "%s (%d setting%s)" % (n, len(by_name[n]["drift"]), "" if len(by_name[n]["drift"]) == 1 else "s")
+            for n in sc["drifted"]))
+    if sc["changed"]:
+        lines.append("System configuration %s: %s." % (
+            "to change" if any(by_name[n].get("check_mode") for n in sc["changed"]) else "changed", ", ".join(
+                "%s (%d setting%s)" % (n, len(by_name[n]["changes"]), "" if len(by_name[n]["changes"]) == 1 else "s")
+                for n in sc["changed"])))
+    if sc["rejected"]:
+        lines.append("System configuration rejected items: %s." % ", ".join(
+            "%s (%d)" % (n, len(by_name[n]["rejected"])) for n in sc["rejected"]))
+    if sc["errors"]:
+        lines.append("System configuration not checked: %s." % ", ".join(sc["errors"]))
+    return lines
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+
+class ActionModule(ReportAction):
+    SPEC = SPEC
+
+    def report(self, params, task_vars, result):
         hostvars = task_vars.get("hostvars") or {}
         dest = os.path.abspath(params["dest"])
         rows = []
@@ -48,9 +68,11 @@ class ActionModule(ActionBase):
                 rows.append(audit.fleet_row(host, None))
                 continue
             fact = _host_value(hostvars, host, params["fact"])
+            system_config = _host_value(hostvars, host, params["system_config_fact"])
             wiring = _host_value(hostvars, host, params["extensibility_fact"])
             rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
                                         base_url=_host_value(hostvars, host, "accs_base_url"),
+                                        system_config=system_config if isinstance(system_config, dict) else None,
                                         extensibility=wiring if isinstance(wiring, dict) else None))
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
@@ -63,19 +85,21 @@ class ActionModule(ActionBase):
                 for row in rows if row["name"] in summary["drifted"]))
         if summary["errors"]:
             lines.append("Not audited: %s." % ", ".join(summary["errors"]))
+        lines.extend(_system_config_lines(rows, summary))
         directories = sorted(set(os.path.dirname(path) for row in rows
                                  for path in (row["reports"] or {}).values() if path))
         if directories:
             lines.append("Per-environment reports (json, junit.xml, md): %s" % ", ".join(directories))
         result.update(changed=True, path=dest, total=summary["total"], passed=summary["passed"],
                       drifted=summary["drifted"], errors=summary["errors"])
+        if summary.get("system_config"):
+            result["system_config"] = summary["system_config"]
         if self._task.check_mode:
             lines.append("Check mode: no fleet report was written (it would be %s)." % dest)
             result.update(summary=lines, msg=lines[-1])
             return result
         try:
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            atomic_write(dest, text)
+            write_files({dest: text})
         except OSError as exc:
             result.update(failed=True, changed=False, summary=lines, msg=(
                 "Cannot write the fleet report %s (%s): set accs_fleet_report_path to a writable location."

@@ -3,21 +3,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write an environment's audit or access-check reports on the controller, in-process.
 
-No module runs: the files are rendered by plugin_utils/_reports.py and written here, so a
-report per environment costs no Python start-up. Documentation: plugins/modules/accs_report.py.
+Documentation: plugins/modules/accs_report.py.
 """
 
 from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
 
 SPEC = dict(
-    kind=dict(type="str", required=True, choices=["store-config", "access-check", "extensibility"]),
+    kind=dict(type="str", required=True,
+              choices=["store-config", "access-check", "system-config", "system-config-promotion", "extensibility"]),
     dest=dict(type="path", required=True),
     name=dict(type="str"),
     result=dict(type="dict", required=True),
@@ -25,15 +23,10 @@ SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ReportAction):
+    SPEC = SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+    def report(self, params, task_vars, result):
         name = params["name"] or task_vars.get("inventory_hostname") or "localhost"
         directory = os.path.abspath(params["dest"])
         kind = params["kind"]
@@ -48,6 +41,17 @@ class ActionModule(ActionBase):
                 "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
                 "markdown": audit.render_markdown(name, data, params["base_url"], moment),
             }
+        elif kind == "system-config":
+            texts = {
+                "json": audit.render_system_config_json(name, data, params["base_url"], moment),
+                "junit": audit.render_junit_system_config(name, data, params["base_url"], moment),
+                "markdown": audit.render_system_config_markdown(name, data, params["base_url"], moment),
+            }
+        elif kind == "system-config-promotion":
+            texts = {
+                "json": audit.render_promotion_json(name, data, moment),
+                "markdown": audit.render_promotion_markdown(name, data, moment),
+            }
         else:
             texts = {"junit": audit.render_junit_access_check(name, data, params["base_url"], moment)}
         result.update(files=paths, changed=True)
@@ -57,12 +61,12 @@ class ActionModule(ActionBase):
             result["msg"] = "Check mode: the reports were not written to %s." % directory
             return result
         try:
-            os.makedirs(directory, exist_ok=True)
-            for key, path in paths.items():
-                atomic_write(path, texts[key])
+            write_files({path: texts[key] for key, path in paths.items()})
         except OSError as exc:
             result.pop("diff", None)
-            variable = "accs_audit_report_dir" if kind in ("store-config", "extensibility") else "accs_access_check_report_dir"
+            variable = {"store-config": "accs_audit_report_dir", "system-config": "accs_audit_report_dir",
+                        "extensibility": "accs_audit_report_dir",
+                        "system-config-promotion": "accs_promote_report_dir"}.get(kind, "accs_access_check_report_dir")
             result.update(failed=True, changed=False, msg=(
                 "Cannot write the reports to %s (%s): point dest (%s in the role) at a writable directory."
                 % (directory, exc.strerror or type(exc).__name__, variable)))

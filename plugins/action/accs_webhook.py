@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_webhooks
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, WEBHOOK_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import WEBHOOKS
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_webhook"
-    SPEC = WEBHOOK_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_webhooks)
+    OPERATION = WEBHOOKS
     # header values and other write-only fields may be secret without no_log
     ARGS_MAY_HOLD_SECRETS = True

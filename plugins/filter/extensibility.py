@@ -14,7 +14,7 @@ import os
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._reports import report_paths
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._wiring import WiringError, merge, role_result
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._extensibility_role import WiringError, merge, role_result
 
 
 def extensibility_merge(common, host=None):

@@ -19,7 +19,16 @@ import re
 from urllib.parse import quote
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsApiError, ConfigError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import open_accs, token_facts
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import Operation, open_accs, token_facts
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
+    ACCS_CONNECTION_RULES,
+    EVENT_PROVIDER_SPEC,
+    EVENT_SUBSCRIPTION_SPEC,
+    EVENTING_CONFIG_SPEC,
+    EXTENSIBILITY_INFO_SPEC,
+    WEBHOOK_SPEC,
+    ResourceOptions,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._resource import (
     ABSENT,
     CREATE,
@@ -444,10 +453,11 @@ def _providers_desired(params):
 
 
 # --------------------------------------------------------------------------- operations
-def _run(params, check_mode, warnings, items, resource_for, name_of=None, noun=None, label=str):
+def _run(options, check_mode, warnings, items, resource_for, name_of=None, noun=None, label=str):
+    params = options.resource
     present, absent = items(params)
     desired = declared_once(present, label, noun)  # checked before anything is sent
-    client, tokens = open_accs(params, warnings)
+    client, tokens = open_accs(options, warnings)
     resource = resource_for(client)
     prune = _prune(params, name_of) if name_of else None
     result = converge(resource, desired, absent=absent, prune=prune, check_mode=check_mode)
@@ -455,23 +465,23 @@ def _run(params, check_mode, warnings, items, resource_for, name_of=None, noun=N
     return result
 
 
-def run_webhooks(params, check_mode=False, warnings=None):
-    _check_prune(params, "webhooks")
-    sensitive = list(params.get("sensitive_headers") or DEFAULT_SENSITIVE_HEADERS)
-    return _run(params, check_mode, warnings if warnings is not None else [], _webhooks_desired,
+def run_webhooks(options, check_mode=False, warnings=None):
+    _check_prune(options.resource, "webhooks")
+    sensitive = list(options.resource.get("sensitive_headers") or DEFAULT_SENSITIVE_HEADERS)
+    return _run(options, check_mode, warnings if warnings is not None else [], _webhooks_desired,
                 lambda client: Webhooks(client, sensitive), name_of=lambda key: key[2] or "", noun="webhook",
                 label=_webhook_label)
 
 
-def run_event_subscriptions(params, check_mode=False, warnings=None):
-    _check_prune(params, "event subscriptions")
-    return _run(params, check_mode, warnings if warnings is not None else [], _subscriptions_desired,
+def run_event_subscriptions(options, check_mode=False, warnings=None):
+    _check_prune(options.resource, "event subscriptions")
+    return _run(options, check_mode, warnings if warnings is not None else [], _subscriptions_desired,
                 Subscriptions, name_of=lambda key: key, noun="event subscription")
 
 
-def run_event_providers(params, check_mode=False, warnings=None):
-    mode = params.get("update_workspace_configuration") or "on_create"
-    return _run(params, check_mode, warnings if warnings is not None else [], _providers_desired,
+def run_event_providers(options, check_mode=False, warnings=None):
+    mode = options.resource.get("update_workspace_configuration") or "on_create"
+    return _run(options, check_mode, warnings if warnings is not None else [], _providers_desired,
                 lambda client: Providers(client, mode), noun="event provider")
 
 
@@ -484,6 +494,12 @@ CHECKS = (
     ("provider_id_valid", "the configured provider id is not valid in Adobe I/O Events: create it there or fix "
                           "provider_id"),
 )
+
+
+class IoEventsCheckError(ConfigError):
+    """The Adobe I/O Events check of an instance reported failures."""
+
+    kind = "io_events_check"
 
 
 def _io_check(resource):
@@ -500,10 +516,11 @@ def _failed_checks(check):
     return failed
 
 
-def run_eventing_config(params, check_mode=False, warnings=None):
+def run_eventing_config(options, check_mode=False, warnings=None):
     """PUT eventing/updateConfiguration when the default provider needs it (nothing reads the rest back)."""
     warnings = [] if warnings is None else warnings
-    client, tokens = open_accs(params, warnings)
+    params = options.resource
+    client, tokens = open_accs(options, warnings)
     api = _Listed(client)
     default = next((p for p in api.listing("/V1/eventing/eventProvider") if isinstance(p, dict) and not p.get("id")),
                    None)
@@ -527,18 +544,18 @@ def run_eventing_config(params, check_mode=False, warnings=None):
         result["check"] = _io_check(api)
         failed = _failed_checks(result["check"])
         if failed and params.get("require_ok"):
-            raise ConfigError("%s's Adobe I/O Events check failed: %s." % (api.where, "; ".join(failed)),
-                              error_kind="io_events_check", check=result["check"], requests=dict(api.requests))
+            raise IoEventsCheckError("%s's Adobe I/O Events check failed: %s." % (api.where, "; ".join(failed)),
+                                     check=result["check"], requests=dict(api.requests))
     result["requests"] = dict(api.requests)
     result.update(token_facts(tokens, client))
     return result
 
 
-def run_extensibility_info(params, check_mode=False, warnings=None):
+def run_extensibility_info(options, check_mode=False, warnings=None):
     """Webhooks, subscriptions and providers in the shapes the modules take, the supported lists and the check."""
     warnings = [] if warnings is None else warnings
-    wanted = set(params.get("gather") or ("webhooks", "subscriptions", "providers", "supported", "check"))
-    client, tokens = open_accs(params, warnings)
+    wanted = set(options.resource.get("gather") or ("webhooks", "subscriptions", "providers", "supported", "check"))
+    client, tokens = open_accs(options, warnings)
     api = _Listed(client)
     result = {"changed": False}
     if "webhooks" in wanted:
@@ -563,3 +580,14 @@ def run_extensibility_info(params, check_mode=False, warnings=None):
     result["requests"] = dict(api.requests)
     result.update(token_facts(tokens, client))
     return result
+
+
+def _operation(module, spec, run):
+    return Operation("adobe_commerce.accs." + module, spec, ACCS_CONNECTION_RULES, ResourceOptions, run)
+
+
+WEBHOOKS = _operation("accs_webhook", WEBHOOK_SPEC, run_webhooks)
+EVENT_SUBSCRIPTIONS = _operation("accs_event_subscription", EVENT_SUBSCRIPTION_SPEC, run_event_subscriptions)
+EVENT_PROVIDERS = _operation("accs_event_provider", EVENT_PROVIDER_SPEC, run_event_providers)
+EVENTING_CONFIG = _operation("accs_eventing_config", EVENTING_CONFIG_SPEC, run_eventing_config)
+EXTENSIBILITY_INFO = _operation("accs_extensibility_info", EXTENSIBILITY_INFO_SPEC, run_extensibility_info)

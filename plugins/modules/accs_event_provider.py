@@ -107,14 +107,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_event_providers
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENT_PROVIDER_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENT_PROVIDERS
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=EVENT_PROVIDER_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_event_providers)
+    run_module(AnsibleModule, EVENT_PROVIDERS)
 
 
 if __name__ == "__main__":

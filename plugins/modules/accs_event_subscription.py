@@ -125,14 +125,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_event_subscriptions
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENT_SUBSCRIPTION_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENT_SUBSCRIPTIONS
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=EVENT_SUBSCRIPTION_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_event_subscriptions)
+    run_module(AnsibleModule, EVENT_SUBSCRIPTIONS)
 
 
 if __name__ == "__main__":

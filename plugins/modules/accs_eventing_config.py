@@ -105,14 +105,12 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_eventing_config
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, EVENTING_CONFIG_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EVENTING_CONFIG
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=EVENTING_CONFIG_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_eventing_config)
+    run_module(AnsibleModule, EVENTING_CONFIG)
 
 
 if __name__ == "__main__":

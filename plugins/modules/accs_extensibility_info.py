@@ -90,17 +90,12 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_extensibility_info
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
-    ACCS_CONNECTION_RULES,
-    EXTENSIBILITY_INFO_SPEC,
-)
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import EXTENSIBILITY_INFO
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=EXTENSIBILITY_INFO_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_extensibility_info)
+    run_module(AnsibleModule, EXTENSIBILITY_INFO)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ short_description: One HTML page with the store configuration audit of every env
 version_added: 0.1.0
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
+extends_documentation_fragment:
+  - adobe_commerce.accs.attributes.report_writer
 description:
   - Reads the audit result fact (O(fact)) of each host in O(hosts) from C(hostvars) and writes one
     self-contained HTML page on the controller, inside the controller's worker (an action plugin).
@@ -18,8 +20,12 @@ description:
     (store, field, expected, actual, rule), or why the environment was not audited, opens on demand.
   - The page has no scripts, fetches nothing and uses no external asset (inline CSS, and a
     Content-Security-Policy that forbids loading anything), so it can be archived or mailed as it is.
+  - When any host has a system configuration result (O(system_config_fact), set by the
+    P(adobe_commerce.accs.system_config#role) role), the page gains a System configuration column with the drift count
+    (audit mode), changes made (enforce mode) and rejected items, with each setting on demand. Hosts where the
+    role did not run show C(not run).
   - Also returns a short summary for the playbook output. In check mode nothing is written.
-  - Used by the playbook C(adobe_commerce.accs.audit_store_config).
+  - Used by the playbooks C(adobe_commerce.accs.audit_store_config) and C(adobe_commerce.accs.audit_fleet).
 options:
   hosts:
     description: Inventory host names, one row each, in this order. Usually C({{ groups['accs'] }}).
@@ -40,6 +46,11 @@ options:
     description: Page title.
     type: str
     default: ACCS store configuration audit
+  system_config_fact:
+    description: Name of the host variable holding each environment's system configuration result.
+    type: str
+    default: accs_system_config_result
+    version_added: 0.2.0
   extensibility_fact:
     description:
       - Name of the host variable holding each environment's App Builder wiring result (the
@@ -47,20 +58,11 @@ options:
         C(App Builder wiring) column (in sync, drift, changed, rejected, error, or not run) and the items per row.
     type: str
     default: accs_extensibility_result
+    version_added: 0.2.0
 attributes:
-  check_mode:
-    support: full
-    description: Nothing is written in check mode.
   diff_mode:
     support: none
     description: Nothing to show.
-  action:
-    support: full
-    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
-  platform:
-    support: full
-    platforms: all
-    description: Writes on the controller only.
 notes:
   - A host without the fact shows as not audited.
 seealso:
@@ -104,6 +106,13 @@ errors:
   returned: always
   type: list
   elements: str
+system_config:
+  description:
+    - Host names by system configuration outcome, C(checked), C(in_sync), C(drifted), C(changed), C(rejected),
+      C(errors) and C(not_run).
+  returned: when any host has a system configuration result
+  type: dict
+  version_added: 0.2.0
 summary:
   description: Lines for the playbook output (counts, drifted environments, report locations).
   returned: always

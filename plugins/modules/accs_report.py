@@ -7,10 +7,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: accs_report
-short_description: Write the store configuration audit or access check reports of one environment
+short_description: Write the audit, system configuration or access check reports of one environment
 version_added: 0.1.0
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
+extends_documentation_fragment:
+  - adobe_commerce.accs.attributes.report_writer
 description:
   - Writes report files for one ACCS environment on the Ansible controller, inside the controller's worker
     (an action plugin, so no module process runs, whatever the connection of the host).
@@ -20,6 +22,12 @@ description:
     C(<name>-store-config.md) (a table to read at a glance).
   - For O(kind=access-check), from the C(accs_access_check) fact of the
     P(adobe_commerce.accs.access_check#role) role, C(<name>-access-check.junit.xml).
+  - For O(kind=system-config), from the C(accs_system_config_result) fact of the
+    P(adobe_commerce.accs.system_config#role) role (made by the P(adobe_commerce.accs.system_config_result#filter)
+    filter), C(<name>-system-config.json), C(<name>-system-config.junit.xml) (one test case per declared setting,
+    one failure per drifted or rejected one) and C(<name>-system-config.md).
+  - For O(kind=system-config-promotion), from the promotion result of the playbook
+    C(adobe_commerce.accs.promote_system_config), C(<name>-promotion.json) and C(<name>-promotion.md).
   - For O(kind=extensibility), from the C(accs_extensibility_result) fact of the
     P(adobe_commerce.accs.extensibility#role) role (P(adobe_commerce.accs.extensibility_result#filter)),
     C(<name>-extensibility.json), C(<name>-extensibility.junit.xml) (one test case per declared or removed item,
@@ -34,7 +42,7 @@ options:
     description: Which reports to write.
     type: str
     required: true
-    choices: [store-config, access-check, extensibility]
+    choices: [store-config, access-check, system-config, system-config-promotion, extensibility]
   dest:
     description:
       - Directory of the reports, created when missing. A relative path is relative to the directory
@@ -55,22 +63,13 @@ options:
     description: The environment's ACCS base URL, shown in the reports.
     type: str
 attributes:
-  check_mode:
-    support: full
-    description: Nothing is written in check mode.
   diff_mode:
     support: full
     description: With C(--diff), drift shows as expected (before) against actual (after) values, one diff per store.
-  action:
-    support: full
-    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
-  platform:
-    support: full
-    platforms: all
-    description: Writes on the controller only.
 notes:
-  - The reports hold store configuration values or App Builder wiring identities and masked values, never a token
-    or secret.
+  - The reports hold store and system configuration values and App Builder wiring identities, never a token or
+    secret; sensitive values arrive masked (C((sensitive))) from M(adobe_commerce.accs.accs_system_config) and the
+    extensibility modules.
   - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
@@ -97,17 +96,17 @@ files:
   type: dict
   contains:
     json:
-      description: The JSON report (store-config, extensibility).
+      description: The JSON report.
       type: str
-      returned: O(kind=store-config) or O(kind=extensibility)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion), O(kind=extensibility)
     junit:
       description: The JUnit XML report.
       type: str
-      returned: always
+      returned: O(kind=store-config), O(kind=system-config), O(kind=access-check)
     markdown:
-      description: The Markdown report (store-config, extensibility).
+      description: The Markdown report.
       type: str
-      returned: O(kind=store-config) or O(kind=extensibility)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion), O(kind=extensibility)
   sample: {"json": "/srv/audit/accs-reports/prod-store-config.json"}
 diff:
   description: One C(before) (expected) / C(after) (actual) entry per drifted store.

@@ -85,7 +85,8 @@ requirements:
   - hvac (with O(vault_path))
 seealso:
   - module: adobe_commerce.accs.accs_system_config_info
-  - role: adobe_commerce.accs.system_config
+  - plugin: adobe_commerce.accs.system_config
+    plugin_type: role
 '''
 
 EXAMPLES = r'''
@@ -167,14 +168,12 @@ token_expires_at:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, SYSTEM_CONFIG_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import SYSTEM_CONFIG
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=SYSTEM_CONFIG_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_system_config)
+    run_module(AnsibleModule, SYSTEM_CONFIG)
 
 
 if __name__ == "__main__":

@@ -157,14 +157,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import run_webhooks
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, WEBHOOK_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._extensibility import WEBHOOKS
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=WEBHOOK_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_webhooks)
+    run_module(AnsibleModule, WEBHOOKS)
 
 
 if __name__ == "__main__":

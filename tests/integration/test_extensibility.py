@@ -246,3 +246,30 @@ def test_an_export_applies_elsewhere(run_playbook, emulator, openbao):
     assert host_result(result, "hooks")["changed"] is True and host_result(result, "subs")["changed"] is True
     assert host_result(result, "hooks again")["changed"] is False
     assert host_result(result, "subs again")["changed"] is False
+
+
+def test_write_faults_never_duplicate(run_playbook, emulator, openbao):
+    applied = env(emulator, openbao)
+    throttled = env(emulator, openbao)
+    expiring = env(emulator, openbao)
+    # subscribe saved, then answered 502: the next list shows it, so nothing is sent again
+    emulator.add_fault("accs.%s.webhooks" % applied.tenant, times=2, delay=0)      # list, supportedList
+    emulator.add_fault("accs.%s.webhooks" % applied.tenant, times=1, status=502, process=True)
+    # 429 with Retry-After: not processed, so the transport sends it again
+    emulator.add_fault("accs.%s.webhooks" % throttled.tenant, times=2, delay=0)
+    emulator.add_fault("accs.%s.webhooks" % throttled.tenant, times=1, status=429, retry_after=1)
+    # the token expires mid-run: one refresh, the write once more
+    emulator.add_fault("accs.%s.webhooks" % expiring.tenant, times=2, delay=0)
+    emulator.add_fault("accs.%s.webhooks" % expiring.tenant, times=1, status=401)
+    tasks = [task(WEBHOOK, name, cred, webhooks=[HOOKS[1]])
+             for name, cred in (("applied", applied), ("throttled", throttled), ("expiring", expiring))]
+    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    statuses = {name: [(r["method"], r["status"]) for r in ext_log(emulator, cred.tenant, "webhooks")]
+                for name, cred in (("applied", applied), ("throttled", throttled), ("expiring", expiring))}
+    assert statuses["applied"] == [("GET", 200), ("GET", 200), ("POST", 502), ("GET", 200)]
+    assert statuses["throttled"] == [("GET", 200), ("GET", 200), ("POST", 429), ("POST", 200)]
+    assert statuses["expiring"] == [("GET", 200), ("GET", 200), ("POST", 401), ("POST", 200)]
+    assert host_result(result, "expiring")["token_refreshed"] is True
+    for name, cred in (("applied", applied), ("throttled", throttled), ("expiring", expiring)):
+        assert host_result(result, name)["changed"] is True, name
+        assert len(emulator.extensibility(cred.tenant)["webhooks"]) == 1, name

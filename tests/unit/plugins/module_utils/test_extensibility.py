@@ -81,4 +81,4 @@ def test_hook_names_and_prune_without_owner_prefix_are_refused():
     with pytest.raises(ConfigError, match="hook_name 'bad-name' has characters ACCS refuses"):
         ext._webhooks_desired({"webhooks": [dict(HOOK, hook_name="bad-name")]})
     with pytest.raises(ConfigError, match=r"^prune needs owner_prefix, so that only this app's webhooks are removed"):
-        ext.run_webhooks({"webhooks": [], "prune": True})
+        ext.WEBHOOKS({"webhooks": [], "prune": True, "base_url": "https://accs.example/t", "access_token": "x"})

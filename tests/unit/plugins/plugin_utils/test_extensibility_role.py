@@ -1,5 +1,5 @@
-"""plugins/filter/extensibility.py (extensibility_merge, extensibility_result) and the extensibility
-report renderers of plugin_utils/_reports.py."""
+"""plugin_utils/_extensibility_role.py through the filters of plugins/filter/extensibility.py (extensibility_merge,
+extensibility_result), and the extensibility report renderers of plugin_utils/_reports.py."""
 
 from __future__ import annotations
 
