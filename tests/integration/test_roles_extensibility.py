@@ -377,3 +377,22 @@ def test_two_apps_in_one_play_each_hold_their_own_wiring(run_playbook, emulator,
         "accs_extensibility_result"]
     assert third["error"].startswith("Event subscription third.observer.nope is for event observer.nope, which ACCS")
     assert third["changes"] == [] and third["steps"]["webhooks"] == "not run"  # not the other apps' answers
+
+
+def test_the_wiring_column_next_to_audit_fleet(run_playbook, emulator, openbao, test_output_dir):
+    """The documented composition: the role in audit mode in a first play, then audit_fleet, whose fleet page
+    shows the App Builder wiring column next to the store and system configuration audits."""
+    reports = test_output_dir / "reports"
+    _cred, host = environment(emulator, openbao, accs_extensibility={"webhooks": [ORDER_HOOK]},
+                              accs_extensibility_fail_on_drift=False)
+    playbook = [{"name": "Audit the App Builder wiring", "hosts": "accs", "gather_facts": False,
+                 "tasks": [{"name": "Audit the wiring, keeping a failure for the fleet page", "block": [
+                     {"name": "Run the extensibility role", "ansible.builtin.import_role": {"name": ROLE}}],
+                     "rescue": [{"name": "Keep going",
+                                 "ansible.builtin.debug": {"msg": "{{ ansible_failed_result.msg }}"}}]}]},
+                {"ansible.builtin.import_playbook": "adobe_commerce.accs.audit_fleet"}]
+    run_playbook(playbook, inventory=inventory({"prod": host}), extra_vars={"accs_audit_report_dir": str(reports)},
+                 json=True).assert_rc(0)
+    page = (reports / "fleet-audit.html").read_text(encoding="utf-8")
+    assert '<th id="system-config"' in page and '<th id="extensibility"' in page
+    assert 'data-extensibility="1 drift"' in page
