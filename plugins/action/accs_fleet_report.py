@@ -19,6 +19,7 @@ SPEC = dict(
     fact=dict(type="str", default="accs_store_config_audit"),
     title=dict(type="str", default="ACCS store configuration audit"),
     system_config_fact=dict(type="str", default="accs_system_config_result"),
+    extensibility_fact=dict(type="str", default="accs_extensibility_result"),
 )
 
 
@@ -68,9 +69,11 @@ class ActionModule(ReportAction):
                 continue
             fact = _host_value(hostvars, host, params["fact"])
             system_config = _host_value(hostvars, host, params["system_config_fact"])
+            wiring = _host_value(hostvars, host, params["extensibility_fact"])
             rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
                                         base_url=_host_value(hostvars, host, "accs_base_url"),
-                                        system_config=system_config if isinstance(system_config, dict) else None))
+                                        system_config=system_config if isinstance(system_config, dict) else None,
+                                        extensibility=wiring if isinstance(wiring, dict) else None))
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
         lines = ["%d of %d environment%s passed the store configuration audit." % (

@@ -15,7 +15,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action
 
 SPEC = dict(
     kind=dict(type="str", required=True,
-              choices=["store-config", "access-check", "system-config", "system-config-promotion"]),
+              choices=["store-config", "access-check", "system-config", "system-config-promotion", "extensibility"]),
     dest=dict(type="path", required=True),
     name=dict(type="str"),
     result=dict(type="dict", required=True),
@@ -33,7 +33,9 @@ class ActionModule(ReportAction):
         data = params["result"]
         paths = audit.report_paths(directory, name, kind)
         moment = audit.now_utc()
-        if kind == "store-config":
+        if kind == "extensibility":
+            texts = audit.render_extensibility_reports(name, data, params["base_url"], moment)
+        elif kind == "store-config":
             texts = {
                 "json": audit.render_json(name, data, params["base_url"], moment),
                 "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
@@ -63,6 +65,7 @@ class ActionModule(ReportAction):
         except OSError as exc:
             result.pop("diff", None)
             variable = {"store-config": "accs_audit_report_dir", "system-config": "accs_audit_report_dir",
+                        "extensibility": "accs_audit_report_dir",
                         "system-config-promotion": "accs_promote_report_dir"}.get(kind, "accs_access_check_report_dir")
             result.update(failed=True, changed=False, msg=(
                 "Cannot write the reports to %s (%s): point dest (%s in the role) at a writable directory."

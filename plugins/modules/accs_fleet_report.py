@@ -51,6 +51,14 @@ options:
     type: str
     default: accs_system_config_result
     version_added: 0.2.0
+  extensibility_fact:
+    description:
+      - Name of the host variable holding each environment's App Builder wiring result (the
+        P(adobe_commerce.accs.extensibility#role) role's). When any host has it, the page gains an
+        C(App Builder wiring) column (in sync, drift, changed, rejected, error, or not run) and the items per row.
+    type: str
+    default: accs_extensibility_result
+    version_added: 0.2.0
 attributes:
   diff_mode:
     support: none

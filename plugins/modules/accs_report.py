@@ -28,15 +28,21 @@ description:
     one failure per drifted or rejected one) and C(<name>-system-config.md).
   - For O(kind=system-config-promotion), from the promotion result of the playbook
     C(adobe_commerce.accs.promote_system_config), C(<name>-promotion.json) and C(<name>-promotion.md).
+  - For O(kind=extensibility), from the C(accs_extensibility_result) fact of the
+    P(adobe_commerce.accs.extensibility#role) role (P(adobe_commerce.accs.extensibility_result#filter)),
+    C(<name>-extensibility.json), C(<name>-extensibility.junit.xml) (one test case per declared or removed item,
+    drift and rejections as failures) and C(<name>-extensibility.md). Secrets in them are already shown as
+    C((sensitive)) by the modules.
   - With C(--diff), returns the drift as a diff of the expected against the actual values.
   - In check mode nothing is written; the paths the files would have are returned.
-  - Used by the roles P(adobe_commerce.accs.store_config_audit#role) and P(adobe_commerce.accs.access_check#role).
+  - Used by the roles P(adobe_commerce.accs.store_config_audit#role), P(adobe_commerce.accs.access_check#role) and
+    P(adobe_commerce.accs.extensibility#role).
 options:
   kind:
     description: Which reports to write.
     type: str
     required: true
-    choices: [store-config, access-check, system-config, system-config-promotion]
+    choices: [store-config, access-check, system-config, system-config-promotion, extensibility]
   dest:
     description:
       - Directory of the reports, created when missing. A relative path is relative to the directory
@@ -49,8 +55,8 @@ options:
     default: the inventory host name
   result:
     description:
-      - The audit result (O(kind=store-config)) or the access check result (O(kind=access-check)). An C(error)
-        key makes the audit report an error report.
+      - The audit result (O(kind=store-config)), the access check result (O(kind=access-check)) or the App Builder
+        wiring result (O(kind=extensibility)). An C(error) key makes the report an error report.
     type: dict
     required: true
   base_url:
@@ -61,8 +67,9 @@ attributes:
     support: full
     description: With C(--diff), drift shows as expected (before) against actual (after) values, one diff per store.
 notes:
-  - The reports hold store and system configuration values, never a token or secret; sensitive system
-    configuration values arrive masked (C((sensitive))) from M(adobe_commerce.accs.accs_system_config).
+  - The reports hold store and system configuration values and App Builder wiring identities, never a token or
+    secret; sensitive values arrive masked (C((sensitive))) from M(adobe_commerce.accs.accs_system_config) and the
+    extensibility modules.
   - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
@@ -91,7 +98,7 @@ files:
     json:
       description: The JSON report.
       type: str
-      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion), O(kind=extensibility)
     junit:
       description: The JUnit XML report.
       type: str
@@ -99,7 +106,7 @@ files:
     markdown:
       description: The Markdown report.
       type: str
-      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion), O(kind=extensibility)
   sample: {"json": "/srv/audit/accs-reports/prod-store-config.json"}
 diff:
   description: One C(before) (expected) / C(after) (actual) entry per drifted store.

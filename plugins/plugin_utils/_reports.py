@@ -35,6 +35,9 @@ def safe_name(name):
 
 def report_paths(directory, name, kind):
     base = os.path.join(directory, safe_name(name))
+    if kind == "extensibility":
+        return {"json": base + "-extensibility.json", "junit": base + "-extensibility.junit.xml",
+                "markdown": base + "-extensibility.md"}
     if kind == "store-config":
         return {"json": base + "-store-config.json", "junit": base + "-store-config.junit.xml",
                 "markdown": base + "-store-config.md"}
@@ -261,17 +264,19 @@ p.error-text { margin: 6px 0 0; max-width: 60em; }
 """
 
 
-def fleet_row(name, result, base_url=None, reports=None, system_config=None):
+def fleet_row(name, result, base_url=None, reports=None, system_config=None, extensibility=None):
     """Normalise one environment for the fleet report; result None: never audited.
 
     ``system_config``: the system_config role's result on that host (None: the role did not run there).
+    ``extensibility``: the extensibility role's result on that host (None: the role did not run there).
     """
     if not isinstance(result, dict):
         result = error_result("No audit result: the audit of this environment did not run or stopped early; "
                               "see the playbook output for this host.")
     return {"name": str(name), "base_url": base_url, "result": result,
             "reports": reports if reports is not None else (result.get("reports") or {}),
-            "system_config": system_config if isinstance(system_config, dict) else None}
+            "system_config": system_config if isinstance(system_config, dict) else None,
+            "extensibility": extensibility if isinstance(extensibility, dict) else None}
 
 
 def fleet_summary(rows):
@@ -409,6 +414,10 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
     if with_system_config:
         out.append('<th id="system-config" title="system_config role: drift (audit), changes (enforce), '
                    'rejected items">System configuration</th>')
+    with_extensibility = any(row.get("extensibility") for row in rows)
+    if with_extensibility:
+        out.append('<th id="extensibility" title="extensibility role: drift (audit), changes (enforce), rejected '
+                   'items">App Builder wiring</th>')
     out += ['<th>Details</th>', '</tr></thead>', '<tbody>']
     for row in rows:
         result = row["result"]
@@ -433,6 +442,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
                 out.append(_cell(result, rule))
         if with_system_config:
             out.append(_system_config_cell(row.get("system_config")))
+        if with_extensibility:
+            out.append(extensibility_cell(row.get("extensibility")))
         details = []
         if result.get("error"):
             details.append('<details open><summary>why it was not audited</summary><p class="error-text">%s</p>'
@@ -451,6 +462,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             details.append('<span class="off">no drift</span>')
         if row.get("system_config"):
             details.append(_system_config_details(row["system_config"]))
+        if row.get("extensibility"):
+            details.append(extensibility_details(row["extensibility"]))
         links = []
         for key, label in (("markdown", "md"), ("json", "json"), ("junit", "junit")):
             href = _rel_link((row.get("reports") or {}).get(key), html_dir)
@@ -461,12 +474,16 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             href = _rel_link(((row.get("system_config") or {}).get("reports") or {}).get(key), html_dir)
             if href:
                 links.append('<a href="%s">%s</a>' % (esc(href.replace(os.sep, "/"), quote=True), label))
+        for key, label in (("markdown", "wiring md"), ("json", "wiring json"), ("junit", "wiring junit")):
+            href = _rel_link(((row.get("extensibility") or {}).get("reports") or {}).get(key), html_dir)
+            if href:
+                links.append('<a href="%s">%s</a>' % (esc(href.replace(os.sep, "/"), quote=True), label))
         if links:
             details.append('<div class="links">%s</div>' % "".join(links))
         out.append('<td>%s</td>' % "".join(details))
         out.append('</tr>')
     if not rows:
-        columns = len(ALL_RULES) + 4 + int(with_system_config)
+        columns = len(ALL_RULES) + 4 + int(with_system_config) + int(with_extensibility)
         out.append('<tr><td colspan="%d">No environments in group accs.</td></tr>' % columns)
     out += ['</tbody>', '</table>', '</body>', '</html>', '']
     return "\n".join(out)
@@ -678,3 +695,164 @@ def render_promotion_markdown(name, result, generated_at=None):
             lines += ["- %s" % _md_cell(_sc_label(entry)) for entry in target["unchanged"]]
             lines.append("")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- extensibility (App Builder wiring)
+# Reports of the extensibility role (its fact accs_extensibility_result, see plugin_utils/_extensibility_role.py) and its
+# fleet column. Values in before/after were masked by the modules ("(sensitive)"); nothing here unmasks.
+def extensibility_status(result):
+    """``(status, label)`` of an extensibility result: error, rejected, drift, changed or in sync."""
+    if result.get("error"):
+        return "error", "error"
+    if result.get("rejected"):
+        return "fail", "%d rejected" % len(result["rejected"])
+    if result.get("mode") == "audit" and result.get("drift"):
+        return "fail", "%d drift" % len(result["drift"])
+    if result.get("mode") == "enforce" and result.get("changes"):
+        return "pass", "%d %s" % (len(result["changes"]), "to change" if result.get("check_mode") else "changed")
+    return "pass", "in sync"
+
+
+def _ext_declared(result):
+    declared = result.get("declared") or {}
+    return ", ".join("%d %s" % (declared.get(k, 0), k) for k in ("webhooks", "subscriptions", "providers"))
+
+
+def render_extensibility_json(name, result, base_url=None, generated_at=None):
+    moment = generated_at or now_utc()
+    document = {"host": name, "base_url": base_url, "generated_at": _iso(moment)}
+    for key, default in (("mode", None), ("check_mode", False), ("passed", False), ("declared", {}), ("drift", []),
+                         ("changes", []), ("unchanged", 0), ("rejected", []), ("eventing", None),
+                         ("io_events_check", None), ("requests", {}), ("message", None)):
+        value = result.get(key)
+        document[key] = default if value is None else value
+    if result.get("error"):
+        document["error"] = result["error"]
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def render_extensibility_markdown(name, result, base_url=None, generated_at=None):
+    moment = generated_at or now_utc()
+    mode = result.get("mode") or "audit"
+    status, label = extensibility_status(result)
+    word = {"error": "**ERROR**", "fail": "**FAILED**", "pass": "**PASSED**"}[status]
+    lines = ["# App Builder wiring %s: %s" % (mode, name), ""]
+    if base_url:
+        lines.append("- ACCS: %s" % base_url)
+    lines += ["- Mode: %s%s" % (mode, " (check mode: nothing written)" if mode == "enforce" and result.get("check_mode")
+                                else ""),
+              "- Result: %s: %s" % (word, _md_cell(result.get("message") or label))]
+    if result.get("declared"):
+        lines.append("- Declared: %s; holding their state: %d" % (_ext_declared(result), result.get("unchanged", 0)))
+    check = result.get("io_events_check")
+    if check:
+        shown = check.get("status")
+        if check.get("failed"):
+            shown = "%s (%s)" % (shown, _md_cell("; ".join(check["failed"])))
+        lines.append("- Adobe I/O Events check: %s" % shown)
+    lines += ["- Generated: %s" % _iso(moment), ""]
+    found = result.get("drift") if mode == "audit" else result.get("changes")
+    if found:
+        title = "Drift" if mode == "audit" else ("Changes to make" if result.get("check_mode") else "Changes made")
+        lines += ["## %s" % title, "", "| Kind | Name | Action |", "| --- | --- | --- |"]
+        for entry in found:
+            action = entry.get("action")
+            if entry.get("sent"):
+                action = "%s (%s)" % (action, ", ".join(entry["sent"]))
+            lines.append("| %s | %s | %s |" % (entry.get("kind"), _md_code(str(entry.get("name"))), _md_cell(action)))
+        lines.append("")
+    if result.get("rejected"):
+        lines += ["## Rejected", "", "| Kind | Name | Reason |", "| --- | --- | --- |"]
+        for entry in result["rejected"]:
+            lines.append("| %s | %s | %s |" % (entry.get("kind"), _md_code(str(entry.get("name"))),
+                                               _md_cell(str(entry.get("message")))))
+        lines.append("")
+    if result.get("error"):
+        lines += ["## Error", "", _md_cell(result["error"]), ""]
+    return "\n".join(lines)
+
+
+def render_junit_extensibility(name, result, base_url=None, generated_at=None):
+    """One test case per declared (or pruned) item: drift and rejections fail, items not checked are skipped."""
+    moment = generated_at or now_utc()
+    suite = "extensibility.%s" % name
+    cases = []
+    failures = errors = skipped = 0
+    for item in result.get("items") or []:
+        classname = "%s.%s" % (name, str(item.get("kind")).replace(" ", "_"))
+        status = item.get("status")
+        if status == "rejected":
+            failures += 1
+            text = "%s %s: %s" % (item.get("kind"), item.get("name"), item.get("message"))
+            cases.append(_testcase(classname, item.get("name"), failure=("rejected", text), body=text + "\n"))
+        elif status == "drift":
+            failures += 1
+            text = "%s %s would be %s" % (item.get("kind"), item.get("name"), item.get("action"))
+            cases.append(_testcase(classname, item.get("name"), failure=("drift", text), body=text + "\n"))
+        elif status == "not checked":
+            skipped += 1
+            cases.append(_testcase(classname, item.get("name"), skipped="not checked: an earlier step failed"))
+        else:
+            cases.append(_testcase(classname, item.get("name")))
+    check = result.get("io_events_check")
+    if check is not None:
+        classname = "%s.io_events" % name
+        if check.get("failed"):
+            text = "Adobe I/O Events check: %s" % "; ".join(check["failed"])
+            if any(e.get("step") == "check" for e in result.get("errors") or []):
+                failures += 1
+                cases.append(_testcase(classname, "check_configuration", failure=("io_events_check", text),
+                                       body=text + "\n"))
+            else:
+                skipped += 1
+                cases.append(_testcase(classname, "check_configuration", skipped=text + " (not required)"))
+        else:
+            cases.append(_testcase(classname, "check_configuration"))
+    for entry in result.get("errors") or []:
+        if entry.get("step") == "check":
+            continue
+        errors += 1
+        cases.append(_testcase("%s.%s" % (name, entry.get("step") or "role"), "hold the %s" % (
+            entry.get("kind") or "App Builder wiring"), error=("ExtensibilityError", entry["message"]),
+            body=entry["message"]))
+    return _junit(suite, name, cases, failures, errors, skipped,
+                  [("base_url", base_url), ("mode", result.get("mode")), ("check_mode", result.get("check_mode"))],
+                  moment)
+
+
+def render_extensibility_reports(name, result, base_url=None, generated_at=None):
+    """The three report texts of kind ``extensibility``."""
+    return {"json": render_extensibility_json(name, result, base_url, generated_at),
+            "junit": render_junit_extensibility(name, result, base_url, generated_at),
+            "markdown": render_extensibility_markdown(name, result, base_url, generated_at)}
+
+
+def extensibility_cell(result):
+    """The fleet report's App Builder wiring cell of one environment (None: the role did not run there)."""
+    if result is None:
+        return '<td class="cell off" data-extensibility="not-run" title="the extensibility role did not run">not run</td>'
+    status, label = extensibility_status(result)
+    mark = "&#10003; " if status == "pass" else ("&#10007; " if status == "fail" else "")
+    return ('<td class="cell %s" data-extensibility="%s" data-extensibility-mode="%s" title="%s">%s%s</td>'
+            % (status, html.escape(label, quote=True), html.escape(str(result.get("mode")), quote=True),
+               html.escape(str(result.get("message") or label), quote=True), mark, html.escape(label)))
+
+
+def extensibility_details(result):
+    """The fleet report's details of one environment's App Builder wiring ('' when nothing to show)."""
+    esc = html.escape
+    if result.get("error"):
+        return ('<details open><summary>App Builder wiring not held</summary><p class="error-text">%s</p>'
+                '</details>' % esc(result["error"]))
+    found = (result.get("drift") if result.get("mode") == "audit" else result.get("changes")) or []
+    rows = [(e, e.get("action")) for e in found]
+    rows += [(e, "rejected: %s" % e.get("message")) for e in result.get("rejected") or []]
+    if not rows:
+        return ""
+    out = ['<details><summary>App Builder wiring: %s</summary><table class="drift"><thead><tr><th>Kind</th>'
+           '<th>Name</th><th>Status</th></tr></thead><tbody>' % esc(extensibility_status(result)[1])]
+    for entry, what in rows:
+        out.append('<tr><td>%s</td><td><code>%s</code></td><td>%s</td></tr>'
+                   % (esc(str(entry.get("kind"))), esc(str(entry.get("name"))), esc(str(what))))
+    out.append('</tbody></table></details>')
+    return "".join(out)

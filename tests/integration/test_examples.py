@@ -334,7 +334,100 @@ def _system_config_yaml(ctx: ExampleRun, tasks: list) -> None:
     assert loaded["accs_system_config"][0] == {"path": "general/locale/code", "value": "en_US", "scope": "default"}
 
 
+# --------------------------------------------------------------------------- App Builder wiring (issue 15)
+# A new tenant holds no webhook, subscription or provider and no default provider; the supported lists are
+# seeded by the emulator. Secrets are 12 characters or more, so that the session's secret scan looks for them.
+def _wiring_secret(ctx: ExampleRun, kind: str) -> str:
+    return "%s-%s" % (kind, ctx.prod.client_id[-12:])
+
+
+def _accs_webhook(ctx: ExampleRun, tasks: list) -> None:
+    secret = _wiring_secret(ctx, "orderapp-webhook-secret")
+    result = ctx.run(tasks, ctx.host_vars(orderapp_webhook_secret=secret))
+    ctx.all_ran(result, tasks)
+    wiring = ctx.ok(result, "Declare the webhooks")
+    assert wiring["changed"] and [c["action"] for c in wiring["changes"]] == ["created"]
+    assert wiring["changes"][0]["after"]["headers"][0]["value"] == "(sensitive)"
+    hooks = ctx.emulator.extensibility(ctx.prod.tenant)["webhooks"]
+    assert [(h["batch_name"], h["hook_name"]) for h in hooks] == [("orderapp_cart", "orderapp_validate_stock")]
+    assert hooks[0]["headers"] == [{"name": "Authorization", "value": "Bearer " + secret}]
+    ctx.no_secrets(result, secret)
+
+
+def _accs_event_subscription(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    assert [c["action"] for c in ctx.ok(result, "Declare the event subscriptions")["changes"]] == ["created"]
+    held = ctx.emulator.extensibility(ctx.prod.tenant)["subscriptions"]
+    assert [(s["name"], s["parent"], s["enabled"]) for s in held] == [
+        ("orderapp.observer.sales_order_place_after", "observer.sales_order_place_after", True)]
+    assert held[0]["rules"] == [{"field": "grand_total", "operator": "greaterThan", "value": "100"}]
+
+
+def _accs_event_provider(ctx: ExampleRun, tasks: list) -> None:
+    workspace = '{"project": {"id": "4566206088344794932", "secret": "%s"}}' % _wiring_secret(ctx, "workspace")
+    # the example reads workspace.json beside the playbook (ansible.builtin.file looks there)
+    next_run = ctx.run_playbook.work_dir / ("run-%03d" % (len(ctx.run_playbook.results) + 1))
+    next_run.mkdir(parents=True, exist_ok=True)
+    (next_run / "workspace.json").write_text(workspace, encoding="utf-8")
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    assert [c["action"] for c in ctx.ok(result, "Declare the event providers")["changes"]] == ["created"]
+    held = [p for p in ctx.emulator.extensibility(ctx.prod.tenant)["providers"] if not p["default"]]
+    assert [(p["provider_id"], p["instance_id"], p["label"]) for p in held] == [
+        ("1902bc50-2d7e-41e8-955b-af4a9667823f", "orderapp-production", "Order app events")]
+    assert held[0]["workspace_configuration"] == workspace
+    ctx.no_secrets(result, workspace, _wiring_secret(ctx, "workspace"))
+
+
+def _accs_eventing_config(ctx: ExampleRun, tasks: list) -> None:
+    workspace = '{"project": {"id": "4566206088344794932", "secret": "%s"}}' % _wiring_secret(ctx, "acme-workspace")
+    result = ctx.run(tasks, ctx.host_vars(acme_workspace_json=workspace))
+    ctx.all_ran(result, tasks)
+    configured = ctx.ok(result, "Set up eventing once and require a working Adobe I/O Events connection")
+    assert configured["changed"] and configured["check"]["status"] == "ok"
+    default = next(p for p in ctx.emulator.extensibility(ctx.prod.tenant)["providers"] if p["default"])
+    assert default["provider_id"] == "ad667bc6-2d7e-41e8-955b-af4a9667823f"
+    ctx.no_secrets(result, workspace, _wiring_secret(ctx, "acme-workspace"))
+
+
+def _accs_extensibility_info(ctx: ExampleRun, tasks: list) -> None:
+    hook = {"webhook_method": "observer.sales_quote_add_item", "webhook_type": "after", "batch_name": "app_quote",
+            "hook_name": "app_check", "url": "https://app.example/check"}
+    subscription = {"name": "observer.customer_login", "fields": [{"name": "email"}]}
+    ctx.emulator.set_extensibility(ctx.prod.tenant, webhooks=[hook], subscriptions=[subscription])
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    wiring = ctx.ok(result, "Export the App Builder wiring of an environment")
+    assert [h["hook_name"] for h in wiring["webhooks"]] == ["app_check"]
+    assert [s["name"] for s in wiring["subscriptions"]] == ["observer.customer_login"]
+    assert wiring["providers"] == []
+
+
+def _extensibility_merge(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    assert ctx.ok(result, "Show which webhooks this environment gets (identities only)")["msg"] == [
+        "orderapp_validate_stock", "orderapp_notify"]
+
+
+def _extensibility_result(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    assert ctx.ok(result, "Show it")["msg"] == (
+        "The App Builder wiring differs from its declaration in 1 item: webhook "
+        "observer.checkout_cart_product_add_before before orderapp_cart/orderapp_validate_stock would be created.")
+    assert ctx.emulator.extensibility(ctx.prod.tenant)["webhooks"] == []  # check mode wrote nothing
+
+
 SCENARIOS = {
+    ("module", "accs_webhook"): _accs_webhook,
+    ("module", "accs_event_subscription"): _accs_event_subscription,
+    ("module", "accs_event_provider"): _accs_event_provider,
+    ("module", "accs_eventing_config"): _accs_eventing_config,
+    ("module", "accs_extensibility_info"): _accs_extensibility_info,
+    ("filter", "extensibility_merge"): _extensibility_merge,
+    ("filter", "extensibility_result"): _extensibility_result,
     ("module", "accs_system_config"): _accs_system_config,
     ("module", "accs_system_config_info"): _accs_system_config_info,
     ("filter", "system_config_merge"): _system_config_merge,
