@@ -20,6 +20,7 @@ SPEC = dict(
     dest=dict(type="path", required=True),
     fact=dict(type="str", default="accs_store_config_audit"),
     title=dict(type="str", default="ACCS store configuration audit"),
+    health_fact=dict(type="str", default="accs_credential_health"),
 )
 
 
@@ -49,6 +50,10 @@ class ActionModule(ActionBase):
             fact = _host_value(hostvars, host, params["fact"])
             rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
                                         base_url=_host_value(hostvars, host, "accs_base_url")))
+            # the credential health column group, when the credential_health role ran earlier in the run
+            health = _host_value(hostvars, host, params["health_fact"])
+            if isinstance(health, dict):
+                rows[-1]["credential_health"] = health
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
         lines = ["%d of %d environment%s passed the store configuration audit." % (

@@ -40,6 +40,15 @@ options:
     description: Page title.
     type: str
     default: ACCS store configuration audit
+  health_fact:
+    description:
+      - Host variable holding the credential health of each environment (set by the role
+        C(adobe_commerce.accs.credential_health) earlier in the same run). When any host has it, the page gets a
+        column group with the credential's state, grant type, refresh token age and days left, last rotation and
+        access token expiry; hosts without it read "not checked".
+    type: str
+    default: accs_credential_health
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full

@@ -16,6 +16,7 @@ import os
 import re
 from xml.sax.saxutils import quoteattr, escape as xml_escape
 
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _health
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import (
     ALL_RULES,
     RULE_TITLES,
@@ -301,15 +302,29 @@ def _rel_link(path, html_dir):
         return path
 
 
+# --------------------------------------------------------------------------- fleet report: credential health columns
+def credential_health_group(rows):
+    """The credential health column group of the fleet page: (css, header cells, cells of a row), or None.
+
+    Shown when any row carries ``credential_health`` (the fact the credential_health role sets, put on the
+    row by the accs_fleet_report action); a row without it reads "not checked".
+    """
+    if not any(isinstance(row.get("credential_health"), dict) for row in rows):
+        return None
+    return (_health.HEALTH_CSS, _health.health_header_cells(),
+            lambda row: _health.health_row_cells(row.get("credential_health")))
+
+
 def render_fleet_html(rows, title="ACCS store configuration audit", generated_at=None, html_dir=None):
     """One self-contained page: no scripts, no external assets, inline CSS only."""
     moment = generated_at or now_utc()
     esc = html.escape
     summary = fleet_summary(rows)
+    health_group = credential_health_group(rows)
     out = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           '<title>%s</title>' % esc(title), '<style>%s</style>' % FLEET_CSS, '</head>', '<body>',
+           '<title>%s</title>' % esc(title), '<style>%s%s</style>' % (FLEET_CSS, health_group[0] if health_group else ""), '</head>', '<body>',
            '<h1>%s</h1>' % esc(title),
            '<p class="meta">Generated %s by adobe_commerce.accs &middot; %d environment%s</p>'
            % (esc(_iso(moment)), summary["total"], "" if summary["total"] == 1 else "s"),
@@ -321,6 +336,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
            '<table class="fleet" id="fleet">', '<thead><tr><th>Environment</th><th>Result</th><th>Stores</th>']
     for rule in ALL_RULES:
         out.append('<th title="%s">%s</th>' % (esc(rule), esc(RULE_TITLES[rule])))
+    if health_group:
+        out.extend(health_group[1])
     out += ['<th>Details</th>', '</tr></thead>', '<tbody>']
     for row in rows:
         result = row["result"]
@@ -343,6 +360,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             out.append('<td class="cell">%d</td>' % int(result.get("stores") or 0))
             for rule in ALL_RULES:
                 out.append(_cell(result, rule))
+        if health_group:
+            out.extend(health_group[2](row))
         details = []
         if result.get("error"):
             details.append('<details open><summary>why it was not audited</summary><p class="error-text">%s</p>'
