@@ -20,7 +20,7 @@ description:
     V(critical) (older than O(critical_age) or past its lifetime, no refresh token where the grant needs one, or
     a document that cannot be read or used)."
   - A C(client_credentials) credential has no refresh token to rotate and is V(ok) when its document is usable.
-  - A refresh token without C(refresh_token_issued_at) (stored by hand) is V(warn): its age is unknown until the
+  - A refresh token without C(refresh_token_issued_at) (stored by hand) is V(warn) - its age is unknown until the
     C(refresh_tokens) playbook rotates it.
   - Optionally writes a self-contained HTML page (O(report_path)) and a Prometheus text file (O(prometheus_path))
     for node_exporter's textfile collector, written atomically by the C(prometheus-client) library.
@@ -90,6 +90,8 @@ attributes:
     description: Reads Vault and writes files from the controller only.
 notes:
   - The Vault token needs only C(read) on the documents' data paths.
+  - Not in the action group C(adobe_commerce.accs.accs) (it takes no IMS or HTTP option); set Vault options
+    with C(module_defaults) for this module, or through the environment (C(VAULT_ADDR), C(VAULT_TOKEN), ...).
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
 """
@@ -99,7 +101,9 @@ EXAMPLES = r"""
   adobe_commerce.accs.accs_credential_health:
     hosts: "{{ ansible_play_hosts }}"
     report_path: accs-reports/credential-health.html
-    prometheus_path: /var/lib/node_exporter/textfile_collector/accs_credentials.prom
+    # for node_exporter: a file in its --collector.textfile.directory, like
+    # /var/lib/node_exporter/textfile_collector/accs_credentials.prom
+    prometheus_path: accs-reports/accs_credentials.prom
   run_once: true
   register: health
 
