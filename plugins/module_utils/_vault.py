@@ -111,7 +111,10 @@ class VaultStore:
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
 
     def _client(self):
-        key = self.settings.identity()
+        # One client per process: Ansible's workers are forks of the main process, where the inventory plugin
+        # (or a lookup) may have used Vault; sharing that client's open connections across processes garbles
+        # the answers.
+        key = (os.getpid(),) + tuple(self.settings.identity())
         client = _CLIENTS.get(key)
         if client is not None:
             return client

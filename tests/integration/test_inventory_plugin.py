@@ -183,21 +183,29 @@ def test_user_settings_override_the_local_connection(collection_path, emulator, 
 
 def test_playbook_runs_on_the_plugin_inventory(run_playbook, collection_path, emulator, openbao, tmp_path,
                                                test_output_dir):
-    """validate_access over the plugin's hosts: the one without base_url fails with the role's own sentence."""
+    """validate_access over the plugin's hosts, refreshing and writing back in parallel forks (the main
+    process used Vault for the inventory: its connections must not leak into the workers); the host
+    without base_url fails with the role's own sentence."""
     folder = unique("fleet")
-    good = seed_credential(emulator, openbao, cache="valid", vault_path=f"{folder}/good")
-    write_doc(openbao, good.vault_path, dict(good.document, base_url=good.base_url), cas=good.version)
+    good = []
+    for name in ("one", "two", "three"):
+        cred = seed_credential(emulator, openbao, vault_path=f"{folder}/{name}")  # no cached token: refresh + write
+        write_doc(openbao, cred.vault_path, dict(cred.document, base_url=cred.base_url), cas=cred.version)
+        good.append(cred)
     bare = seed_credential(emulator, openbao, cache="valid", tenant=False, vault_path=f"{folder}/bare")
     source = _source(tmp_path, {"path": folder, "compose": {
         "accs_ims_url": "'%s'" % emulator.ims_url, "accs_ca_path": "'%s'" % emulator.ca_path}})
-    result = run_playbook(installed_playbook(collection_path, "validate_access.yml"), inventory=source,
+    result = run_playbook(installed_playbook(collection_path, "validate_access.yml"), inventory=source, forks=4,
                           extra_vars={"accs_access_check_report_dir": str(test_output_dir)})
     assert result.rc == 2, result.stdout[-3000:]
-    assert result.stats["good"]["failed"] == 0
+    for name, cred in zip(("one", "two", "three"), good):
+        assert result.stats[name]["failed"] == 0, result.stdout[-3000:]
+        assert (test_output_dir / f"{name}-access-check.junit.xml").is_file()
+        document, version = cred.read(openbao)
+        assert version == cred.version + 2 and document["refresh_token"] != cred.refresh_token  # rotated, stored
     assert result.stats["bare"]["failed"] == 1
     assert "accs_base_url" in result.stdout and "has no base_url" in result.stderr.replace("\n", " ")
-    assert (test_output_dir / "good-access-check.junit.xml").is_file()
-    assert_no_secrets(result.stdout + result.stderr, vault_secrets(openbao, *_document_secrets(good, bare)))
+    assert_no_secrets(result.stdout + result.stderr, vault_secrets(openbao, *_document_secrets(*good, bare)))
 
 
 # --------------------------------------------------------------------------- cache
@@ -307,3 +315,33 @@ def test_thousand_documents_are_listed_in_under_ten_seconds(collection_path, ope
                                                  encoding="utf-8")
     print("\nansible-inventory --list of 1000 documents: %.2f s" % inv.seconds)
     assert inv.seconds < 10, "listing 1000 documents took %.1f s" % inv.seconds
+
+
+# --------------------------------------------------------------------------- fork safety
+def test_workers_do_not_share_the_inventory_connection_to_vault(run_playbook, tmp_path, secret_registry):
+    """Workers are forks of the process that listed the inventory: each must open its own connection to
+    Vault (the audit log's remote port tells connections apart), never write on the inherited one."""
+    import json as _json
+
+    from tests.bench import run_bench
+
+    with run_bench.audited_openbao(tmp_path / "audited") as (server, audit_log):
+        secret_registry.add("openbao root token", server.root_token)
+        for name in ("a", "b", "c", "d"):
+            write_doc(server, f"fleet/{name}", {"client_id": "cid-" + name, "base_url": "https://x.example/" + name})
+        source = _source(tmp_path, {"path": "fleet"})
+        lookup = "{{ lookup('adobe_commerce.accs.vault_ims_credential', accs_vault_path).client_id }}"
+        start = run_bench.audit_offset(audit_log)
+        result = run_playbook([{"hosts": "accs", "gather_facts": False,
+                                "tasks": [{"name": "read", "ansible.builtin.debug": {"msg": lookup}}]}],
+                              inventory=source, env=server.env(), forks=4)
+        result.assert_rc(0)
+        with open(audit_log, "rb") as stream:
+            stream.seek(start)
+            requests = [entry["request"] for entry in map(_json.loads, stream.read().splitlines())
+                        if entry.get("type") == "request"]
+    inventory_ports = {r.get("remote_port") for r in requests[:5]}  # the LIST and the four reads of the plugin
+    assert [r["operation"] for r in requests[:5]] == ["list"] + ["read"] * 4
+    worker_reads = requests[5:]
+    assert len(worker_reads) == 4 and all(r["operation"] == "read" for r in worker_reads)
+    assert not inventory_ports & {r.get("remote_port") for r in worker_reads}
