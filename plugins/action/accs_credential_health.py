@@ -54,7 +54,7 @@ class ActionModule(ActionBase):
         task_env = {}
         self._compute_environment_string(task_env)  # the task's `environment:` feeds the VAULT_* fallbacks
         os.environ.update({k: str(v) for k, v in task_env.items()})
-        validation, params = self.validate_argument_spec(argument_spec=SPEC)
+        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
         try:
             result.update(self._check(params, task_vars.get("hostvars") or {}))
         except AccsError as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import Credential, format_time
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import Credential, format_time, parse_time
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
 
 DAY = 86400
@@ -126,8 +126,6 @@ def prometheus_registry(rows, generated_at):
     checked = Gauge("accs_credential_health_timestamp_seconds", "When the credential health check ran (Unix time).",
                     registry=registry)
     checked.set(generated_at)
-    from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import parse_time
-
     for name, health, audit in rows:
         for value in STATES:
             state.labels(name, value).set(1 if health.get("state") == value else 0)
