@@ -345,3 +345,22 @@ def test_workers_do_not_share_the_inventory_connection_to_vault(run_playbook, tm
     worker_reads = requests[5:]
     assert len(worker_reads) == 4 and all(r["operation"] == "read" for r in worker_reads)
     assert not inventory_ports & {r.get("remote_port") for r in worker_reads}
+
+
+def test_approle_login_from_the_environment_as_the_lookup_does(collection_path, emulator, openbao, tmp_path,
+                                                               test_output_dir):
+    """VAULT_AUTH_METHOD=approle with VAULT_ROLE_ID / VAULT_SECRET_ID, the documented policy, nothing in the file."""
+    folder = unique("fleet")
+    cred = seed_credential(emulator, openbao, tenant=False, vault_path=f"{folder}/prod",
+                           extra={"base_url": "https://a.example"})
+    policy = unique("inventory")
+    openbao.write_policy(policy, 'path "secret/metadata/%s/*" { capabilities = ["list"] }\n'
+                                 'path "secret/data/%s/*" { capabilities = ["read"] }\n' % (folder, folder))
+    approle = openbao.enable_approle(role_name=unique("inv"), policies=[policy])
+    inv = _inventory(collection_path, openbao, _source(tmp_path, {"path": folder}), test_output_dir, "approle",
+                     env={"VAULT_TOKEN": None, "VAULT_AUTH_METHOD": "approle", "VAULT_ROLE_ID": approle.role_id,
+                          "VAULT_SECRET_ID": approle.secret_id, "HOME": str(tmp_path)})
+    assert inv.rc == 0, inv.stderr
+    assert inv.group("accs") == ["prod"]
+    assert inv.hostvars["prod"]["accs_base_url"] == "https://a.example"
+    _assert_clean(inv, openbao, _document_secrets(cred) + [approle.secret_id])
