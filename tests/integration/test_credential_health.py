@@ -201,7 +201,7 @@ def test_all_ok_exits_zero_and_fleet_report_shows_the_column_group_and_audit_met
     assert_no_secrets(result.stdout + fleet + prom.read_text(encoding="utf-8"), _secrets(openbao, clean, drifted))
 
 
-def test_thresholds_and_unreadable_vault_fail_with_one_sentence(run_playbook, emulator, audited):
+def test_thresholds_and_unreadable_vault_fail_with_one_sentence(run_playbook, emulator, audited, secret_registry):
     openbao, _audit_log = audited
     cred = seed_credential(emulator, openbao, tenant=False, extra={"refresh_token_issued_at": iso_in(-3 * DAY)})
     inventory = _inventory({"env": role_host(emulator, cred)})
@@ -214,8 +214,15 @@ def test_thresholds_and_unreadable_vault_fail_with_one_sentence(run_playbook, em
     assert msg == ("warn_age (864000 s) must be above 0 and below critical_age (432000 s): fix accs_health_warn_age "
                    "or accs_health_critical_age.")
 
-    # a lower warn age turns the same credential to warn; Vault refusing the token turns it critical
-    lower = run_playbook(playbook, inventory=inventory, env=openbao.env(), json=True,
+    # a lower warn age turns the same credential to warn (with a token holding only the documented
+    # accs-read policy: reading is all the check needs); Vault refusing the token turns it critical
+    from tests.integration.test_inventory_plugin import doc_policy
+
+    policy = unique("accs-read")
+    openbao.write_policy(policy, doc_policy("accs-read"))
+    reader = openbao.create_token([policy], ttl="10m", no_default_policy=True)
+    secret_registry.add("openbao token", reader)
+    lower = run_playbook(playbook, inventory=inventory, env=dict(openbao.env(), VAULT_TOKEN=reader), json=True,
                          extra_vars={"accs_health_warn_age": 2 * DAY})
     assert lower.rc == 0
     assert lower.task_results("Record the environment's credential health")["env"]["ansible_facts"][

@@ -26,7 +26,7 @@ from tests.integration.helpers import (
     vault_secrets,
     write_doc,
 )
-from tests.support.ansible_runner import hermetic_env, installed_playbook, venv_tool
+from tests.support.ansible_runner import REPO_ROOT, hermetic_env, installed_playbook, venv_tool
 
 PLUGIN = "adobe_commerce.accs.vault_environments"
 SECRET_KEYS = ("client_secret", "client_secrets", "refresh_token", "access_token")
@@ -111,9 +111,17 @@ def _assert_clean(inventory: Inventory, openbao, secrets) -> None:
 
 
 # --------------------------------------------------------------------------- hosts, vars, groups
+def doc_policy(name: str) -> str:
+    """The HCL of policy ``name`` as docs/guide.md gives it."""
+    guide = (REPO_ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    block = re.search(r"```hcl\n(# %s:.*?)```" % re.escape(name), guide, re.S)
+    assert block, "docs/guide.md gives no policy named %s" % name
+    return block.group(1)
+
+
 def test_one_host_per_document_with_non_secret_vars_and_constructed_groups(
         collection_path, emulator, openbao, tmp_path, test_output_dir):
-    folder = unique("fleet")
+    folder = "accs/" + unique("fleet")  # under accs/, where the documented policy grants list and read
     prod = seed_credential(emulator, openbao, cache="valid", tenant=False, vault_path=f"{folder}/prod", extra={
         "base_url": "https://na1.api.commerce.adobe.com/TENANT-PROD", "environment": "production",
         "region": "na1", "tenant_id": "TENANT-PROD", "tags": ["shop", "b2c"], "owner": "team-a",
@@ -133,11 +141,10 @@ def test_one_host_per_document_with_non_secret_vars_and_constructed_groups(
         "groups": {"europe": "region is defined and region.startswith('eu')"},
         "compose": {"accs_store_code": "'default'"},
     })
-    # token good for exactly: LIST of the folder, LIST of eu/, four reads
-    hcl = ('path "secret/metadata/%s/*" { capabilities = ["list"] }\n'
-           'path "secret/data/%s/*" { capabilities = ["read"] }\n') % (folder, folder)
-    openbao.write_policy(f"inv-{folder}", hcl)
-    token = openbao.create_token([f"inv-{folder}"], ttl="10m", num_uses=6, no_default_policy=True)
+    # the documented accs-inventory policy, on a token good for exactly: LIST of the folder, LIST of eu/, four reads
+    policy = unique("accs-inventory")
+    openbao.write_policy(policy, doc_policy("accs-inventory"))
+    token = openbao.create_token([policy], ttl="10m", num_uses=6, no_default_policy=True)
     inv = _inventory(collection_path, openbao, source, test_output_dir, "list", env={"VAULT_TOKEN": token})
     assert inv.rc == 0, inv.stderr
 
