@@ -1,4 +1,5 @@
-# adobe_commerce.accs: set-up and tests.  GNU make; needs only Python 3.11 (or python3) and git.
+# adobe_commerce.accs: set-up and tests.  GNU make and git; Python 3.13 for .venv (ansible-core 2.21),
+# 3.11 and 3.12 for `make compat` (2.19, 2.20), found through pyenv or PATH (mk/find_python.sh).
 #
 #   make demo         local OpenBao + IMS/ACCS emulator, seeded; runs the audit playbook
 #   make test         the whole suite (TEST_EXTRA prerequisites, unit + integration tests, then TEST_LATER)
@@ -32,17 +33,23 @@ TEST_LATER ?=
 .PHONY: venv test unit integration demo env clean distclean help
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,/^$$/p' Makefile
 
-# $(call make-venv,DIR): a fresh virtualenv in DIR, with python3.11 when there is one
-make-venv = echo ">> creating $(1)"; rm -rf $(1); \
-	if command -v python3.11 >/dev/null 2>&1 && python3.11 -m venv $(1); then :; \
-	else rm -rf $(1); python3 -m venv $(1); fi
+# $(call make-venv,DIR,PYTHON_VERSION): makes sure DIR is a virtualenv of that Python minor version
+# (e.g. 3.13): kept when it already is one, made afresh otherwise (a .venv of an older Python is
+# replaced, not upgraded in place).  The interpreter comes from mk/find_python.sh: pyenv (`pyenv
+# which`, or its version directories when pyenv is not on PATH) or PATH; it stops the build with a
+# message naming what is missing when there is none.
+make-venv = if [ "$$($(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+		2>/dev/null)" != "$(2)" ]; then \
+	interpreter="$$(mk/find_python.sh $(2))" || exit 1; \
+	echo ">> creating $(1) with $$interpreter"; rm -rf $(1); "$$interpreter" -m venv $(1); fi
 
-$(VENV_PYTHON):
-	@$(call make-venv,$(VENV))
+# The Python of .venv: ansible-core 2.21 (requirements.txt) runs on 3.12 to 3.14.
+VENV_PYTHON_VERSION ?= 3.13
 
-$(VENV_STAMP): $(REQUIREMENTS) | $(VENV_PYTHON)
+$(VENV_STAMP): $(REQUIREMENTS)
+	@$(call make-venv,$(VENV),$(VENV_PYTHON_VERSION))
 	@echo ">> installing requirements-test.txt into $(VENV)"
 	@$(VENV_PYTHON) -m pip install $(PIP_FLAGS) -r requirements-test.txt
 	@touch $@

@@ -21,6 +21,28 @@ Fixtures
     ``build/test-output/<test id>/``, emptied when the test starts, kept after the run and
     secret-scanned.  Put playbook reports here (e.g. ``accs_audit_report_dir``) so the scan
     covers them.
+``emulator_module`` (module)
+    The emulator, reset once for a test module whose module-scoped fixture seeds it and runs one
+    playbook over many cases (the reliability suites).
+``emulator_vars`` (session)
+    Play variables naming the emulator: ``{"emu_url": ..., "emu_ca": ...}``.
+``emulator_defaults`` (session)
+    ``emulator_defaults(**options)`` -> ``module_defaults`` for ``group/adobe_commerce.accs.accs``
+    that send IMS to the emulator through the ``emu_url``/``emu_ca`` play variables, with
+    ``retries: 0`` and ``timeout: 10`` (``options`` add or override).
+``store_credential`` (session)
+    ``store_credential(path, document, mount="secret")`` -> version: writes a credential document
+    to the session OpenBao.
+``seed_client`` (session)
+    ``seed_client(client, secret, path, grants=("refresh_token",), scopes=..., refresh_scopes=None,
+    **document)`` -> document: an IMS client in the emulator and its credential document in the
+    session OpenBao (client_id, client_secret, scopes, and a refresh token minted for
+    ``refresh_scopes`` when the client has the refresh_token grant; ``document`` adds keys).
+``role_playbook`` (module)
+    ``role_playbook(label, playbook, hosts, work_dir=None, forks=10, json=True, **kwargs)`` ->
+    PlaybookResult: ``playbook`` over the group ``accs`` of ``hosts`` (name -> variables) with the
+    installed collection and the session OpenBao, kept in ``build/test-output/<test module>/<label>``
+    (the role tests).
 ``run_playbook`` (function)
     ``run_playbook(playbook, inventory=None, extra_vars=None, env=None, check=False,
     diff=False, verbosity=0, json=False, timeout=600, forks=None, extra_args=None)``
@@ -289,6 +311,82 @@ def run_playbook(tmp_path, test_output_dir, collection_path, openbao) -> Playboo
         collections_path=collection_path,
         base_env=openbao.env(),
     )
+
+
+# --------------------------------------------------------------------------- seeding OpenBao and the emulator
+@pytest.fixture(scope="module")
+def emulator_module(emulator):
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_vars(emulator) -> dict:
+    return {"emu_url": emulator.url, "emu_ca": emulator.ca_path}
+
+
+@pytest.fixture(scope="session")
+def emulator_defaults():
+    def make(**options) -> dict:
+        values = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0, "timeout": 10}
+        values.update(options)
+        return {"group/adobe_commerce.accs.accs": values}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def store_credential(openbao):
+    kv = openbao.client().secrets.kv.v2
+
+    def store(path: str, document: dict, mount: str = "secret") -> int:
+        answer = kv.create_or_update_secret(path=path, secret=document, mount_point=mount)
+        return answer["data"]["version"]
+
+    return store
+
+
+@pytest.fixture(scope="session")
+def seed_client(emulator, store_credential):
+    def seed(client: str, secret: str, path: str, grants=("refresh_token",),
+             scopes=("openid", "commerce.accs"), refresh_scopes=None, **document) -> dict:
+        emulator.add_client(client, client_secrets=[secret], grants=list(grants))
+        values = {"client_id": client, "client_secret": secret}
+        if "refresh_token" in grants:
+            values["refresh_token"] = emulator.mint_refresh_token(client, list(refresh_scopes or scopes))
+        values["scopes"] = ",".join(scopes)
+        values.update(document)
+        store_credential(path, values)
+        return values
+
+    return seed
+
+
+def accs_inventory(hosts: dict) -> dict:
+    """An inventory with the group ``accs`` of ``hosts`` (name -> variables), the roles' convention."""
+    return {"all": {"children": {"accs": {"hosts": hosts}}}}
+
+
+class RolePlaybookRunner:
+    """The ``role_playbook`` fixture's callable."""
+
+    def __init__(self, collection_path: Path, openbao, output_root: Path, work_root: Path):
+        self.collection_path = collection_path
+        self.openbao = openbao
+        self.output_root = output_root
+        self.work_root = work_root
+
+    def __call__(self, label, playbook, hosts, work_dir=None, forks=10, json=True, **kwargs):
+        return run_ansible_playbook(
+            playbook, work_dir=work_dir or (self.work_root / label), output_dir=self.output_root / label,
+            collections_path=self.collection_path, inventory=accs_inventory(hosts), base_env=self.openbao.env(),
+            forks=forks, json=json, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def role_playbook(request, collection_path, openbao, tmp_path_factory) -> RolePlaybookRunner:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    return RolePlaybookRunner(collection_path, openbao, TEST_OUTPUT / module, tmp_path_factory.mktemp(module))
 
 
 def pytest_report_header(config):

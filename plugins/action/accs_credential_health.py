@@ -17,8 +17,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import unexpected_error_message
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC, VaultOptions
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _health as health_lib
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as reports
 
@@ -88,7 +88,7 @@ class ActionModule(ActionBase):
             key = (mount, path)
             store = stores.get(mount)
             if store is None:
-                store = stores[mount] = VaultStore(VaultSettings.from_options(
+                store = stores[mount] = VaultStore(VaultOptions.from_params(
                     lambda name, _m=mount: _m if name == "vault_mount" else params.get(name)))
             if key not in documents:
                 try:
@@ -101,7 +101,7 @@ class ActionModule(ActionBase):
             health.update(vault_path=path, vault_mount=mount)
             rows.append((host, base_url, health, path, mount))
         out = self._outputs(params, hostvars, rows, now)
-        out["vault_reads"] = sum(store.reads for store in stores.values())
+        out["vault_reads"] = len(documents)
         return out
 
     def _audit(self, params, hostvars, host):

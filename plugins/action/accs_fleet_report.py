@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -31,15 +29,10 @@ def _host_value(hostvars, host, key):
         return None
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ReportAction):
+    SPEC = SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+    def report(self, params, task_vars, result):
         hostvars = task_vars.get("hostvars") or {}
         dest = os.path.abspath(params["dest"])
         rows = []
@@ -76,8 +69,7 @@ class ActionModule(ActionBase):
             result.update(summary=lines, msg=lines[-1])
             return result
         try:
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            atomic_write(dest, text)
+            write_files({dest: text})
         except OSError as exc:
             result.update(failed=True, changed=False, summary=lines, msg=(
                 "Cannot write the fleet report %s (%s): set accs_fleet_report_path to a writable location."

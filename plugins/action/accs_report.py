@@ -3,18 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write an environment's audit or access-check reports on the controller, in-process.
 
-No module runs: the files are rendered by plugin_utils/_reports.py and written here, so a
-report per environment costs no Python start-up. Documentation: plugins/modules/accs_report.py.
+Documentation: plugins/modules/accs_report.py.
 """
 
 from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
 
 SPEC = dict(
     kind=dict(type="str", required=True, choices=["store-config", "access-check"]),
@@ -25,15 +22,10 @@ SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ReportAction):
+    SPEC = SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _validation, params = self.validate_argument_spec(argument_spec=SPEC)
+    def report(self, params, task_vars, result):
         name = params["name"] or task_vars.get("inventory_hostname") or "localhost"
         directory = os.path.abspath(params["dest"])
         kind = params["kind"]
@@ -55,9 +47,7 @@ class ActionModule(ActionBase):
             result["msg"] = "Check mode: the reports were not written to %s." % directory
             return result
         try:
-            os.makedirs(directory, exist_ok=True)
-            for key, path in paths.items():
-                atomic_write(path, texts[key])
+            write_files({path: texts[key] for key, path in paths.items()})
         except OSError as exc:
             result.pop("diff", None)
             variable = "accs_audit_report_dir" if kind == "store-config" else "accs_access_check_report_dir"

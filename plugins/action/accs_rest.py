@@ -4,13 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_accs_rest
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_REST_RULES, ACCS_REST_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import ACCS_REST
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_rest"
-    SPEC = ACCS_REST_SPEC
-    RULES = ACCS_REST_RULES
-    OPERATION = staticmethod(run_accs_rest)
+    OPERATION = ACCS_REST

@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, SYSTEM_CONFIG_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import SYSTEM_CONFIG
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_system_config"
-    SPEC = SYSTEM_CONFIG_SPEC
-    RULES = ACCS_CONNECTION_RULES
-    OPERATION = staticmethod(run_system_config)
+    OPERATION = SYSTEM_CONFIG
     # settings may hold credentials that no_log cannot name in advance (sensitive_paths decides).
     ARGS_MAY_HOLD_SECRETS = True

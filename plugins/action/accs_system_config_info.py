@@ -4,16 +4,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import SYSTEM_CONFIG_INFO_RULES, SYSTEM_CONFIG_INFO_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config_info
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import SYSTEM_CONFIG_INFO
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.accs_system_config_info"
-    SPEC = SYSTEM_CONFIG_INFO_SPEC
-    RULES = SYSTEM_CONFIG_INFO_RULES
-    OPERATION = staticmethod(run_system_config_info)
+    OPERATION = SYSTEM_CONFIG_INFO
     # With reveal_sensitive the settings hold credentials: the result is hidden from callbacks.
     SECRET_RESULTS = ("revealed_sensitive",)
     ARGS_MAY_HOLD_SECRETS = True

@@ -15,8 +15,6 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap import (
-    BOOTSTRAP_RULES,
-    BOOTSTRAP_SPEC,
     Authorization,
     BootstrapError,
     CallbackListener,
@@ -26,22 +24,29 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap imp
     redirect_uri_for,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import parse_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, VaultPathError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
+    ConfigError,
+    VaultKvVersionError,
+    VaultPathError,
+)
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import IMS_TOKEN
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
+    BOOTSTRAP_RULES,
+    BOOTSTRAP_SPEC,
+    IMS_TOKEN_SPEC,
+    VaultOptions,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
-    VaultSettings,
     VaultStore,
     normalize_path,
+    read_retry_policy,
 )
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 display = Display()
 
-# Options passed on to the engine's code exchange (run_ims_token) as they are.
-_PASSED_ON = ("ims_url", "ims_client_auth", "client_secret", "recovery_dir", "timeout", "retries", "validate_certs",
-              "ca_path", "vault_url", "vault_token", "vault_auth_method", "vault_role_id", "vault_secret_id",
-              "vault_role", "vault_jwt", "vault_auth_mount", "vault_namespace", "vault_mount", "vault_ca_cert",
-              "vault_validate_certs")
+# Options passed on to the engine's code exchange (ims_token) as they are: those both specs have.
+_PASSED_ON = tuple(name for name in BOOTSTRAP_SPEC if name in IMS_TOKEN_SPEC)
 
 
 class ActionModule(EngineAction):
@@ -122,6 +127,10 @@ class ActionModule(EngineAction):
 
     # -- helpers -------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _vault(params):
+        return VaultStore(VaultOptions.from_params(params.get), read_policy=read_retry_policy(params["retries"]))
+
     def _show(self, url, params, after):
         where = "'%s/%s'" % (params["vault_mount"], params["vault_path"])
         display.display("Open this URL in a browser and sign in to Adobe as the user the credential %s acts for "
@@ -132,14 +141,24 @@ class ActionModule(EngineAction):
             display.display(line)
 
     def _preflight(self, params):
-        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1)."""
-        store = VaultStore(VaultSettings.from_options(params.get))
+        """Fail before the person signs in when Vault is not usable (no address, bad token, denied, KV v1).
+
+        Without the client_id option, the document's client_id is the client to sign in with."""
+        store = self._vault(params)
+        document = {}
         try:
-            store.read(params["vault_path"])
-        except VaultPathError as err:
-            if "KV version 1" in err.message:
-                raise
-            # no document yet: the exchange creates it
+            document, _version = store.read(params["vault_path"])
+        except VaultKvVersionError:
+            raise
+        except VaultPathError:
+            pass  # no document yet (or a deleted one): the exchange creates it
+        if not params.get("client_id"):
+            stored = document.get("client_id") if isinstance(document, dict) else None
+            if not isinstance(stored, str) or not stored.strip():
+                raise ConfigError(
+                    "No client_id given and %s holds none: give the IMS client id of the credential (client_id, "
+                    "accs_client_id in the playbook)." % store.describe(params["vault_path"]))
+            params["client_id"] = stored.strip()
 
     def _exchange_code(self, params, authorization, code, warnings):
         engine_params = {name: params.get(name) for name in _PASSED_ON}
@@ -149,14 +168,14 @@ class ActionModule(EngineAction):
             client_id=authorization.client_id, scopes=authorization.scopes, min_ttl=None, force_refresh=False,
             refresh_token_max_age=None)
         started = int(time.time())
-        out = run_ims_token(engine_params, check_mode=False, warnings=warnings)
+        out = IMS_TOKEN(engine_params, check_mode=False, warnings=warnings)
         self._check_refresh_token_stored(params, started)
         # Only what is safe to show: never the access token the exchange returned.
         return {"changed": True, "vault_path": out.get("vault_path"), "expires_at": out.get("expires_at")}
 
     def _check_refresh_token_stored(self, params, started):
         """IMS issues a refresh token only when offline_access was requested and consented: say so if it did not."""
-        store = VaultStore(VaultSettings.from_options(params.get))
+        store = self._vault(params)
         document, _version = store.read(params["vault_path"])
         issued_at = parse_time(document.get("refresh_token_issued_at"))
         if not document.get("refresh_token") or issued_at is None or issued_at < started:

@@ -4,14 +4,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import IMS_TOKEN
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
 
 
 class ActionModule(EngineAction):
-    MODULE = "adobe_commerce.accs.ims_token"
-    SPEC = IMS_TOKEN_SPEC
-    RULES = IMS_TOKEN_RULES
-    OPERATION = staticmethod(run_ims_token)
+    OPERATION = IMS_TOKEN
     SECRET_RESULTS = ("access_token", "refresh_token")

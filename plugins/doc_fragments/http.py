@@ -20,6 +20,10 @@ options:
     description:
       - Retries on HTTP 429, 502, 503, 504 and connection failures, with jittered exponential backoff;
         a C(Retry-After) header is honoured up to 60 seconds.
+      - A request that may have reached the server is sent again only when repeating it is safe (a token
+        request is not sent again after a read timeout).
+      - Vault reads (GET) are retried as many times, on HTTP 412, 429, 500, 502, 503, 504 and connection
+        failures; Vault writes are check-and-set and retried by the token logic itself.
     type: int
     default: 3
   validate_certs:

@@ -51,6 +51,10 @@ options:
     description:
       - Where a rotated refresh token is saved (one 0600 file per credential) when IMS issued it but Vault
         refused the write. The next run stores it in Vault by itself.
+      - Each file is named by the sha256 of the Vault address, mount and path, which it holds inside. Files of the
+        earlier naming are still read when the record inside names the credential.
+      - The file also holds the client fields of the credential (client id and secret, scopes, org id), so a
+        document deleted meanwhile is restored from it.
       - Falls back to E(ACCS_RECOVERY_DIR); defaults to C(~/.ansible/adobe_commerce_accs/recovery).
     type: path
 '''

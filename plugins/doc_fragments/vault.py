@@ -23,9 +23,10 @@ options:
     description:
       - How to log in to Vault. The login happens once per task (loop items share it).
       - V(jwt) suits CI pipelines that hold an OIDC token (GitLab C(id_tokens), GitHub Actions OIDC).
-      - Falls back to E(VAULT_AUTH_METHOD); defaults to V(token).
+      - Falls back to E(VAULT_AUTH_METHOD).
     type: str
     choices: [token, approle, jwt]
+    default: token
   vault_role_id:
     description: AppRole role id (O(vault_auth_method=approle)). Falls back to E(VAULT_ROLE_ID).
     type: str
@@ -55,6 +56,10 @@ options:
     description: Verify Vault's TLS certificate. Turning it off warns.
     type: bool
     default: true
+  vault_timeout:
+    description: Seconds to wait for Vault to accept a connection and for each answer.
+    type: int
+    default: 30
 '''
 
     # For lookups: where get_option finds each value besides the keyword arguments.

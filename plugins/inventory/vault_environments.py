@@ -63,10 +63,6 @@ options:
         whole folder at once.
     type: int
     default: 500
-  vault_timeout:
-    description: Seconds to wait for Vault.
-    type: int
-    default: 30
 notes:
   - Put the Vault token in E(VAULT_TOKEN) (or C(~/.vault-token)) or log in with AppRole or JWT through their
     environment variables rather than writing a secret into the inventory file.
@@ -114,7 +110,8 @@ except ImportError:  # ansible-core 2.17, 2.18: every string is
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import SECRET_KEYS
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, VaultPathError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore
 
 GROUP = "accs"
 PREFIX = "accs_"
@@ -135,7 +132,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        settings = VaultSettings.from_options(self._option)
+        options = VaultOptions.from_params(self._option)
         folder = (self.get_option("path") or "").strip().strip("/")
         if not folder:
             raise AnsibleParserError(
@@ -155,7 +152,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 environments = None
         if environments is None:
-            environments = self._fetch(settings, folder, allowed)
+            environments = self._fetch(options, folder, allowed)
             if use_cache:
                 self._cache[cache_key] = environments
         self._populate(environments, folder)
@@ -181,10 +178,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return tuple(keys)
 
     # ------------------------------------------------------------------ Vault
-    def _fetch(self, settings, folder, allowed):
+    def _fetch(self, options, folder, allowed):
         """[{path, vars}] of every readable document: only the allowed keys, never a secret."""
         try:
-            store = VaultStore(settings)
+            store = VaultStore(options)
             paths = store.list_documents(folder, page_size=max(1, int(self.get_option("list_page_size") or 500)))
             environments = []
             for doc_path in paths:

@@ -24,10 +24,6 @@ options:
     required: true
     type: list
     elements: str
-  vault_timeout:
-    description: Seconds to wait for Vault.
-    type: int
-    default: 30
 notes:
   - The document holds secrets (client secret, refresh and access tokens). Put C(no_log) on tasks that show or
     register it; the modules of this collection read the document themselves and need no lookup.
@@ -58,7 +54,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
 
 # Documents read by this process, per Vault identity, mount and path.
 _CACHE = {}
@@ -67,13 +64,13 @@ _CACHE = {}
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        settings = VaultSettings.from_options(self._option)
+        options = VaultOptions.from_params(self._option)
         results = []
         try:
-            store = VaultStore(settings)
+            store = VaultStore(options)
             for term in terms:
                 path = normalize_path(term)
-                key = (settings.identity(), store.mount, path)
+                key = (store.identity(), store.mount, path)
                 if key not in _CACHE:
                     document, _version = store.read(path)
                     _CACHE[key] = document

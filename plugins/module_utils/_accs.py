@@ -1,27 +1,34 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ACCS REST client: every call goes through one ``request`` that renews the token once on 401."""
+"""ACCS REST client: every call goes through one ``request`` that renews the token once on 401.
+
+For internal collection use only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import time
 from urllib.parse import quote
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsApiError,
     ConfigError,
     TransportError,
+    one_line,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     debug_id,
+    debug_ref,
     describe_body,
     json_body,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import REST_SPEC, option_default
+
+COMMERCE_MESSAGE_LIMIT = 500
 
 MAX_PAGES = 10000
 PAGE_SIZE_KEY = "searchCriteria[pageSize]"
@@ -86,16 +93,14 @@ def commerce_message(body):
                 return str(params[str(int(key) - 1)])
         return match.group(0)
 
-    text = re.sub(r"%(\w+)", fill, message)
-    return " ".join(text.split())[:500]
+    return one_line(re.sub(r"%(\w+)", fill, message), COMMERCE_MESSAGE_LIMIT)
 
 
 class AccsResponse:
-    def __init__(self, status, body, url, elapsed, headers):
+    def __init__(self, status, body, url, headers):
         self.status = status
         self.json = body
         self.url = url
-        self.elapsed = elapsed
         self.headers = headers
 
 
@@ -181,7 +186,10 @@ class AccsClient:
         return headers
 
     def request(self, method, path, query=None, body=None, status_codes=(200,), idempotent=None):
-        """One call; ``idempotent=False`` keeps the transport from re-sending a request the service may have processed."""
+        """One call; ``idempotent`` flags whether it may be re-sent (None: by method; see _http.RetryPolicy).
+
+        A caller that writes with ``idempotent=False`` reads back itself instead of a blind re-send.
+        """
         method = method.upper()
         url = self.url_for(path)
         params = flatten_query(query) if isinstance(query, dict) else list(query or [])
@@ -196,16 +204,14 @@ class AccsClient:
                 body_is_json = self._looks_json(data)
         self.check_headers()
         token = self.tokens.current()
-        started = time.monotonic()
         response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                      headers=self._headers(token, data is not None, body_is_json))
         if response.status_code == 401 and self.tokens.renewable and 401 not in status_codes:
+            # A 401 was refused before any processing: sending it again with a new token is always safe.
             token = self.tokens.renew(rejected=token)
             self.refreshed_on_401 = True
-            # A 401 means the request was not processed: sending it again with a fresh token is safe.
             response = self.http.request(method, url, "ACCS", idempotent=idempotent, params=params, data=data,
                                          headers=self._headers(token, data is not None, body_is_json))
-        elapsed = round(time.monotonic() - started, 3)
         shown_url = response.url if response.url else url
         if response.status_code not in status_codes:
             raise self._error(method, path, response)
@@ -217,9 +223,9 @@ class AccsClient:
                 raise TransportError(
                     "ACCS answered HTTP %d for %s %s with %s instead of JSON%s: check that base_url points at the "
                     "ACCS REST API (https://<region>.api.commerce.adobe.com/<tenant-id>)."
-                    % (response.status_code, method, path, describe_body(response), _ref(response)))
+                    % (response.status_code, method, path, describe_body(response), debug_ref(debug_id(response))))
         headers = {k.lower(): v for k, v in response.headers.items() if k.lower() in SAFE_HEADERS}
-        return AccsResponse(response.status_code, parsed, shown_url, elapsed, headers)
+        return AccsResponse(response.status_code, parsed, shown_url, headers)
 
     @staticmethod
     def _looks_json(data):
@@ -239,7 +245,7 @@ class AccsClient:
         said = "HTTP %d for %s %s" % (status, method, path)
         # Commerce's own text is quoted: it may hold several sentences of its own.
         said += (': "%s"' % message.replace('"', "'")) if message else " with %s" % describe_body(response)
-        said += _ref(response)
+        said += debug_ref(debug_id(response))
         if status == 401:
             if self.tokens.renewable:
                 hint = ("the token was refused even after a refresh: check that the credential has the "
@@ -260,7 +266,7 @@ class AccsClient:
             hint = "fix the request, or add %d to status_code if this answer is expected" % status
         return AccsApiError("ACCS answered %s; %s." % (said, hint), status=status, body=body)
 
-    def paginate(self, path, query=None, page_size=100, status_codes=(200,)):
+    def paginate(self, path, query=None, page_size=option_default(REST_SPEC, "page_size"), status_codes=(200,)):
         """All items of a search endpoint once each; (body, pages)."""
         if not isinstance(page_size, int) or page_size < 1:
             raise ConfigError("Option page_size must be a positive integer.")
@@ -309,8 +315,3 @@ def _item_key(item):
     if isinstance(item, dict) and "id" in item and isinstance(item["id"], (int, str)):
         return ("id", item["id"])
     return ("json", json.dumps(item, sort_keys=True, default=str))
-
-
-def _ref(response):
-    dbg = debug_id(response)
-    return " (x-debug-id %s)" % dbg if dbg else ""

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP policy shared by the IMS and ACCS clients: URL checks, retries, TLS, JSON bodies.
+"""Transport shared by the IMS, ACCS and Vault clients: URL checks, the retry policy, TLS, JSON bodies.
 
-The retry policy (which statuses, which failures, how long to wait) lives here only.
+For internal collection use only. The retry policy (which statuses, which failures, how long to
+wait, whether a request may be re-sent) lives here only: RetryPolicy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     ConfigError,
     TransportError,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import HTTP_SPEC, option_default
 
 try:
     import requests
@@ -31,6 +33,10 @@ except ImportError:  # pragma: no cover - reported by the callers
     HAS_REQUESTS = False
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Vault reads, as community.hashi_vault retries them (412: a standby not yet consistent).
+VAULT_READ_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IDEMPOTENT_METHODS = SAFE_METHODS | {"PUT", "DELETE"}
 RETRY_AFTER_CAP = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
@@ -39,6 +45,35 @@ USER_AGENT = "adobe_commerce.accs/0.1.0"
 # One session per process and TLS setting: a task's loop items and the token
 # calls made for them share connections.
 _SESSIONS = {}
+
+
+def _keep_headers(request):
+    """A requests auth that changes nothing: as a session's auth it stops requests reading ~/.netrc."""
+    return request
+
+
+def new_session():
+    """A requests session that uses the environment's proxies (HTTPS_PROXY, NO_PROXY) and CA bundle
+    (REQUESTS_CA_BUNDLE) but never ~/.netrc (or $NETRC) credentials, which would replace the
+    Authorization header the caller set and send the netrc password to the service."""
+    return NoNetrcSession()
+
+
+if HAS_REQUESTS:
+    class NoNetrcSession(requests.Session):
+        """See new_session; a base for sessions that add behaviour (Vault's retrying one)."""
+
+        def __init__(self):
+            super().__init__()
+            self.trust_env = True
+            self.auth = _keep_headers
+
+        def rebuild_auth(self, prepared_request, response):
+            # requests' own version adds ~/.netrc credentials to a redirected request: only drop
+            # the Authorization header when the redirect leaves the host.
+            if "Authorization" in prepared_request.headers and self.should_strip_auth(
+                    response.request.url, prepared_request.url):
+                del prepared_request.headers["Authorization"]
 
 
 def silence_unverified_tls_warnings():
@@ -110,26 +145,131 @@ def parse_retry_after(value, now=None):
     return max(0.0, seconds)
 
 
-class RetryPolicy:
-    """Which answers are retried and how long to wait between attempts."""
+# What became of a request that got no answer; the re-send decision depends on it.
+NOT_CONNECTED = "not connected"   # no connection was made: the server never saw the request
+TIMED_OUT = "timed out"           # sent, and no answer within the timeout
+DROPPED = "dropped"               # the connection broke, possibly after the request was sent
 
-    def __init__(self, retries=3, backoff=BACKOFF_BASE, backoff_cap=BACKOFF_CAP,
-                 retry_after_cap=RETRY_AFTER_CAP, sleep=time.sleep):
-        self.retries = max(0, int(retries))
+
+def failure_kind(exc):
+    """NOT_CONNECTED, TIMED_OUT or DROPPED for a requests exception worth retrying; None for the others (TLS, bad URL)."""
+    if requests is None or isinstance(exc, requests.exceptions.SSLError):
+        return None
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return NOT_CONNECTED
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return TIMED_OUT
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return NOT_CONNECTED if _never_connected(exc) else DROPPED
+    return None
+
+
+def _never_connected(exc):
+    # requests wraps urllib3's MaxRetryError, whose reason says whether the connection was ever made.
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    try:
+        from urllib3.exceptions import NewConnectionError
+    except ImportError:  # pragma: no cover - urllib3 comes with requests
+        return False
+    return isinstance(reason, NewConnectionError)
+
+
+class GaveUp(Exception):
+    """A failure the policy will not retry (any more): ``cause`` is the exception, ``retries`` the re-sends made,
+    ``resendable`` False when the request was not re-sent because the server may have processed it."""
+
+    def __init__(self, cause, kind, retries, resendable):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.kind = kind
+        self.retries = retries
+        self.resendable = resendable
+
+
+class RetryPolicy:
+    """The one retry policy: which answers and failures are retried, how long to wait, what may be re-sent.
+
+    ``idempotent`` flags a request: True, it may be re-sent after any retryable answer or failure;
+    False, only when the server cannot have processed it (HTTP 429, or no connection was made), never
+    after a read timeout, a connection dropped after sending, or 502/503/504. None (an unflagged
+    POST or PATCH) keeps what the collection always did: re-sent, except after a read timeout.
+    """
+
+    def __init__(self, retries=None, statuses=RETRY_STATUSES, methods=None, backoff=BACKOFF_BASE,
+                 backoff_cap=BACKOFF_CAP, jitter=True, retry_after_cap=RETRY_AFTER_CAP, sleep=time.sleep):
+        self.retries = max(0, int(option_default(HTTP_SPEC, "retries") if retries is None else retries))
+        self.statuses = frozenset(statuses)
+        self.methods = None if methods is None else frozenset(m.upper() for m in methods)
         self.backoff = backoff
         self.backoff_cap = backoff_cap
+        self.jitter = jitter
         self.retry_after_cap = retry_after_cap
         self.sleep = sleep
 
+    # -- decisions --------------------------------------------------------------------------------
+
     def should_retry_status(self, status):
-        return status in RETRY_STATUSES
+        return status in self.statuses
+
+    @staticmethod
+    def flag_for(method, idempotent=None):
+        """The request's flag: the caller's, else True for GET, HEAD, OPTIONS, PUT and DELETE."""
+        if idempotent is not None:
+            return bool(idempotent)
+        return True if method.upper() in IDEMPOTENT_METHODS else None
+
+    @staticmethod
+    def may_resend(idempotent, outcome):
+        """Whether a request flagged ``idempotent`` may be sent again after ``outcome`` (a status or a failure kind)."""
+        if idempotent:
+            return True
+        if outcome == 429 or outcome == NOT_CONNECTED:
+            return True  # the server refused it unprocessed, or never saw it
+        if idempotent is None:
+            return outcome != TIMED_OUT  # it reached the server: a single-use grant would be burnt
+        return False
+
+    def applies_to(self, method):
+        return self.methods is None or method.upper() in self.methods
 
     def delay(self, attempt, retry_after=None):
         waited = parse_retry_after(retry_after)
         if waited is not None:
             return min(waited, self.retry_after_cap)
+        ceiling = min(self.backoff_cap, self.backoff * (2 ** attempt))
         # Full jitter keeps many forks hitting one service from retrying in lockstep.
-        return random.uniform(0, min(self.backoff_cap, self.backoff * (2 ** attempt)))
+        return random.uniform(0, ceiling) if self.jitter else ceiling
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def send(self, method, send_once, idempotent=None):
+        """``send_once()`` until its answer is final.
+
+        Returns the last response (a retryable status is given back once retries are spent or a
+        re-send is not allowed); raises GaveUp around the last requests exception.
+        """
+        flag = self.flag_for(method, idempotent)
+        retries = self.retries if self.applies_to(method) else 0
+        attempt = 0
+        while True:
+            try:
+                response = send_once()
+            except Exception as exc:
+                kind = failure_kind(exc)
+                if kind is None:
+                    raise GaveUp(exc, None, attempt, True)
+                resendable = self.may_resend(flag, kind)
+                if attempt >= retries or not resendable:
+                    raise GaveUp(exc, kind, attempt, resendable)
+                self.sleep(self.delay(attempt))
+            else:
+                status = response.status_code
+                if (not self.should_retry_status(status) or attempt >= retries
+                        or not self.may_resend(flag, status)):
+                    return response
+                self.sleep(self.delay(attempt, response.headers.get("Retry-After")))
+            attempt += 1
 
 
 def _ssl_reason(exc):
@@ -146,12 +286,12 @@ def _ssl_reason(exc):
 class HttpClient:
     """One requests session with the retry policy and readable failures."""
 
-    def __init__(self, timeout=30, retries=3, validate_certs=True, ca_path=None, policy=None, warnings=None):
+    def __init__(self, timeout=None, retries=None, validate_certs=True, ca_path=None, policy=None, warnings=None):
         if not HAS_REQUESTS:
             raise ConfigError(
                 "The Python library 'requests' is missing on the host running this task: install it "
                 "(pip install requests hvac) or set ansible_python_interpreter to the controller's Python.")
-        self.timeout = timeout
+        self.timeout = option_default(HTTP_SPEC, "timeout") if timeout is None else timeout
         self.policy = policy or RetryPolicy(retries=retries)
         if ca_path:
             self.verify = ca_path
@@ -165,50 +305,57 @@ class HttpClient:
         key = str(self.verify)
         session = _SESSIONS.get(key)
         if session is None:
-            session = requests.Session()
             # Proxies and CA bundles from the environment still apply; .netrc must not add auth.
-            session.trust_env = True
+            session = new_session()
             session.headers["User-Agent"] = USER_AGENT
             _SESSIONS[key] = session
         self.session = session
 
+    @classmethod
+    def from_options(cls, options, warnings=None):
+        """A client for HttpOptions (timeout, retries, validate_certs, ca_path)."""
+        return cls(timeout=options.timeout, retries=options.retries, validate_certs=options.validate_certs,
+                   ca_path=options.ca_path, warnings=warnings)
+
     def request(self, method, url, service, idempotent=None, **kwargs):
-        """Send with retries; returns the final response (possibly a retryable status once retries are spent)."""
-        if idempotent is None:
-            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        """Send with the retry policy; returns the final response (possibly a retryable status once retries are spent).
+
+        ``idempotent``: see RetryPolicy; None decides by method.
+        """
         host = urlsplit(url).netloc
-        attempt = 0
-        while True:
-            try:
-                response = self.session.request(
-                    method, url, timeout=self.timeout, verify=self.verify, allow_redirects=False, **kwargs)
-            except requests.exceptions.SSLError as exc:
-                raise TransportError(
-                    "TLS verification of %s at %s failed (%s): check the URL, or give the CA that signed its certificate with ca_path."
-                    % (service, host, _ssl_reason(exc)))
-            except requests.exceptions.ConnectTimeout:
-                failure = "%s at %s did not accept a connection within %s s" % (service, host, self.timeout)
-            except requests.exceptions.ReadTimeout:
-                failure = "%s at %s did not answer within %s s" % (service, host, self.timeout)
-                if not idempotent:
-                    # The request reached the server: resending a single-use grant would burn it.
-                    raise TransportError(failure + ": check the service's status, or raise timeout, and run again.")
-            except requests.exceptions.ConnectionError:
-                failure = "cannot connect to %s at %s" % (service, host)
-            except requests.exceptions.RequestException as exc:
-                raise TransportError("The request to %s at %s failed (%s): check the URL and options." % (service, host, type(exc).__name__))
-            else:
-                if self.policy.should_retry_status(response.status_code) and attempt < self.policy.retries:
-                    self.policy.sleep(self.policy.delay(attempt, response.headers.get("Retry-After")))
-                    attempt += 1
-                    continue
-                return response
-            if attempt >= self.policy.retries:
-                raise TransportError(
-                    "%s%s: check that the URL is right and the service is up, then run again."
-                    % (failure[0].upper() + failure[1:], _after(attempt)))
-            self.policy.sleep(self.policy.delay(attempt))
-            attempt += 1
+
+        def send_once():
+            return self.session.request(
+                method, url, timeout=self.timeout, verify=self.verify, allow_redirects=False, **kwargs)
+
+        try:
+            return self.policy.send(method, send_once, idempotent)
+        except GaveUp as gave_up:
+            if not isinstance(gave_up.cause, requests.exceptions.RequestException):
+                raise gave_up.cause
+            raise TransportError(self._failure(gave_up, service, host))
+
+    def _failure(self, gave_up, service, host):
+        exc = gave_up.cause
+        if requests is not None and isinstance(exc, requests.exceptions.SSLError):
+            return ("TLS verification of %s at %s failed (%s): check the URL, or give the CA that signed its "
+                    "certificate with ca_path." % (service, host, _ssl_reason(exc)))
+        if gave_up.kind is None:
+            return "The request to %s at %s failed (%s): check the URL and options." % (service, host, type(exc).__name__)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            failure = "%s at %s did not accept a connection within %s s" % (service, host, self.timeout)
+        elif gave_up.kind == TIMED_OUT:
+            failure = "%s at %s did not answer within %s s" % (service, host, self.timeout)
+        else:
+            failure = "cannot connect to %s at %s" % (service, host)
+        if not gave_up.resendable:
+            # The request may have been processed: sending it again could repeat it.
+            if gave_up.kind == DROPPED:
+                return ("The connection to %s at %s broke after the request was sent, so it was not sent again: "
+                        "check whether it took effect, then run again." % (service, host))
+            return failure + ": check the service's status, or raise timeout, and run again."
+        return ("%s%s: check that the URL is right and the service is up, then run again."
+                % (failure[0].upper() + failure[1:], _after(gave_up.retries)))
 
 
 def _after(retries):
@@ -219,6 +366,11 @@ def _after(retries):
 
 def debug_id(response):
     return response.headers.get("x-debug-id") or response.headers.get("X-Debug-Id")
+
+
+def debug_ref(dbg):
+    """The support reference for a message, appended to what the service said: ", x-debug-id <id>", or ""."""
+    return ", x-debug-id %s" % dbg if dbg else ""
 
 
 def describe_body(response):

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Adobe IMS client: one token request, and each grant a small function over it."""
+"""Adobe IMS client: one token request, and each grant a small function over it.
+
+For internal collection use only.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +20,21 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     InvalidClientError,
     InvalidGrantError,
     TransportError,
+    one_line,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     check_url,
     debug_id,
+    debug_ref,
     describe_body,
     json_body,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_SPEC, option_default
 
-DEFAULT_IMS_URL = "https://ims-na1.adobelogin.com"
+DEFAULT_IMS_URL = option_default(IMS_SPEC, "ims_url")
+CLIENT_AUTH_METHODS = tuple(IMS_SPEC["ims_client_auth"]["choices"])
 TOKEN_PATH = "/ims/token/v3"
 AUTHORIZE_PATH = "/ims/authorize/v2"
-REVOKE_PATH = "/ims/revoke"
 MAX_DESCRIPTION = 200
 
 
@@ -43,17 +49,6 @@ class TokenResponse:
         self.debug_id = debug_id
 
 
-def _ref(dbg):
-    return ", x-debug-id %s" % dbg if dbg else ""
-
-
-def _clean(text):
-    if not isinstance(text, str):
-        return ""
-    text = " ".join(text.split())
-    return text[:MAX_DESCRIPTION]
-
-
 def parse_token_response(response, grant_type):
     """A TokenResponse from an IMS answer, or the ImsError/TransportError that explains it."""
     status = response.status_code
@@ -65,14 +60,14 @@ def parse_token_response(response, grant_type):
     if status != 200:
         code = desc = None
         if isinstance(body, dict) and isinstance(body.get("error"), str):
-            code, desc = _clean(body["error"]), _clean(body.get("error_description"))
+            code, desc = one_line(body["error"]), one_line(body.get("error_description"))
             # 4xx error codes say what to fix; 429 and 5xx are the service's state, whatever the body says.
             if status != 429 and status < 500:
                 raise ims_error(body["error"], body.get("error_description"), status, dbg, grant_type)
         if status == 429:
             raise ImsError(
                 "IMS kept answering HTTP 429 (rate limited%s%s) after the retries: wait a few minutes and run "
-                "again; keep min_ttl high so cached tokens are reused." % (": " + code if code else "", _ref(dbg)),
+                "again; keep min_ttl high so cached tokens are reused." % (": " + code if code else "", debug_ref(dbg)),
                 status=status, debug_id=dbg)
         if code:
             what = "the error %s%s" % (code, " (%s)" % desc if desc else "")
@@ -80,17 +75,17 @@ def parse_token_response(response, grant_type):
             what = describe_body(response)
         raise ImsError(
             "IMS answered HTTP %d with %s%s: IMS or a gateway in front of it is failing; retry later and give "
-            "the x-debug-id to Adobe support if it persists." % (status, what, _ref(dbg)),
+            "the x-debug-id to Adobe support if it persists." % (status, what, debug_ref(dbg)),
             status=status, debug_id=dbg)
     if not isinstance(body, dict):
         raise TransportError(
             "IMS answered HTTP 200 with %s instead of a token%s: check ims_url points at IMS itself, not a proxy page."
-            % (describe_body(response) if body is None else "JSON that is not an object", _ref(dbg)))
+            % (describe_body(response) if body is None else "JSON that is not an object", debug_ref(dbg)))
     access_token = body.get("access_token")
     if not isinstance(access_token, str) or not access_token.strip():
         raise TransportError(
             "IMS answered HTTP 200 without an access_token%s: check ims_url and the grant, and give the "
-            "x-debug-id to Adobe support if it persists." % _ref(dbg))
+            "x-debug-id to Adobe support if it persists." % debug_ref(dbg))
     expires_in = body.get("expires_in")
     if isinstance(expires_in, str) and expires_in.strip().isdigit():
         expires_in = int(expires_in.strip())
@@ -98,7 +93,7 @@ def parse_token_response(response, grant_type):
             or (isinstance(expires_in, float) and math.isnan(expires_in)) or expires_in <= 0 or expires_in > 10 ** 9:
         raise TransportError(
             "IMS answered without a usable expires_in (seconds)%s: the token cannot be cached safely; check that "
-            "ims_url uses the token/v3 endpoint of IMS." % _ref(dbg))
+            "ims_url uses the token/v3 endpoint of IMS." % debug_ref(dbg))
     refresh_token = body.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token.strip():
         refresh_token = None
@@ -108,8 +103,8 @@ def parse_token_response(response, grant_type):
 
 def ims_error(error, description, status, dbg, grant_type):
     """Map an IMS error code to its exception and sentence."""
-    desc = _clean(description)
-    said = "%s%s; HTTP %s%s" % (error, ": " + desc if desc else "", status, _ref(dbg))
+    desc = one_line(description)
+    said = "%s%s; HTTP %s%s" % (error, ": " + desc if desc else "", status, debug_ref(dbg))
     if error == "invalid_grant":
         if grant_type == "authorization_code":
             text = ("IMS refused the authorization code (%s): codes are single-use and expire within minutes, and "
@@ -117,11 +112,12 @@ def ims_error(error, description, status, dbg, grant_type):
         else:
             text = ("IMS refused the refresh token (%s): it expired (refresh tokens last about 14 days), was already "
                     "used or was revoked; run playbooks/bootstrap_refresh_token.yml to store a new one." % said)
-        return InvalidGrantError(text, error=error, status=status, debug_id=dbg)
+        return InvalidGrantError(text, error=error, status=status, debug_id=dbg, description=desc or None)
     if error == "invalid_client":
         return InvalidClientError(
             "IMS refused the client id or secret (%s): check client_id and client_secret in the credential "
-            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg)
+            "against the Adobe Developer Console." % said, error=error, status=status, debug_id=dbg,
+            description=desc or None)
     if error == "unauthorized_client":
         text = ("IMS does not allow this client the %s grant (%s): enable it for the credential in the Adobe "
                 "Developer Console, or use the grant the credential supports." % (grant_type, said))
@@ -132,19 +128,18 @@ def ims_error(error, description, status, dbg, grant_type):
         text = "IMS does not support the %s grant here (%s): check grant_type and ims_url." % (grant_type, said)
     else:
         text = "IMS refused the %s token request (%s): fix what IMS names, then run again." % (grant_type, said)
-    return ImsError(text, error=error, status=status, debug_id=dbg)
+    return ImsError(text, error=error, status=status, debug_id=dbg, description=desc or None)
 
 
 class ImsClient:
     """Token requests against one IMS host."""
 
-    def __init__(self, http, ims_url=DEFAULT_IMS_URL, client_auth="basic"):
+    def __init__(self, http, ims_url=DEFAULT_IMS_URL, client_auth=option_default(IMS_SPEC, "ims_client_auth")):
         self.http = http
         self.base_url = check_url(ims_url or DEFAULT_IMS_URL, "ims_url")
-        if client_auth not in ("basic", "post"):
+        if client_auth not in CLIENT_AUTH_METHODS:
             raise ConfigError("Option ims_client_auth must be basic or post.")
         self.client_auth = client_auth
-        self.calls = 0
 
     def _token_request(self, form, client_id, client_secret):
         form = dict(form)
@@ -157,7 +152,6 @@ class ImsClient:
         else:
             form["client_id"] = client_id
             form["client_secret"] = client_secret
-        self.calls += 1
         response = self.http.request("POST", self.base_url + TOKEN_PATH, "IMS", data=form, headers=headers)
         return parse_token_response(response, form["grant_type"])
 

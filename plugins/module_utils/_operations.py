@@ -1,116 +1,116 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What ims_token and accs_rest do, over plain validated options: no AnsibleModule here.
+"""What ims_token and accs_rest do, over typed options (_options): no AnsibleModule in the engine.
 
-The modules call these in a module process; the action plugins call them in the
-controller's worker, which spares a Python start-up and re-import per task.
+For internal collection use only. The modules call these in a module process (run_module); the
+action plugins call them in the controller's worker, which spares a Python start-up and re-import
+per task. An :class:`Operation` ties a module's spec, rules and typed options to its engine function.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import traceback
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import AccsClient, TokenSource
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import INTERNAL_KIND, AccsError, ConfigError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import HttpClient
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import ImsClient
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import SECRET_OPTIONS
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
+    ACCS_REST_RULES,
+    ACCS_REST_SPEC,
+    IMS_TOKEN_RULES,
+    IMS_TOKEN_SPEC,
+    SECRET_OPTIONS,
+    AccsRestOptions,
+    ImsTokenOptions,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
     TokenManager,
     TokenRequest,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultSettings, VaultStore
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, read_retry_policy
 
 READ_ONLY_METHODS = ("GET", "HEAD")
 
 
-def _check_common(params):
+def _check_common(options):
+    values = dict(options.items())
     for name in SECRET_OPTIONS:
-        value = params.get(name)
+        value = values.get(name)
         if value is not None and isinstance(value, str) and not value.strip():
             raise ConfigError("Option %s is empty or blank: give its value, or leave the option out." % name)
-    for name in ("timeout", "retries", "min_ttl"):
-        value = params.get(name)
+    for name in ("timeout", "retries", "min_ttl", "vault_timeout"):
+        value = values.get(name)
         if value is not None and value < 0:
             raise ConfigError("Option %s must not be negative." % name)
-    if params.get("timeout") == 0:
-        raise ConfigError("Option timeout must be at least 1 second.")
+    for name in ("timeout", "vault_timeout"):
+        if values.get(name) == 0:
+            raise ConfigError("Option %s must be at least 1 second." % name)
 
 
-def _token_manager(params, http, check_mode):
+def _token_manager(options, http, check_mode, warnings=None):
     store = None
-    if params.get("vault_path"):
-        store = VaultStore(VaultSettings.from_options(params.get))
-    ims = ImsClient(http, params.get("ims_url"), params.get("ims_client_auth") or "basic")
-    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=params.get("recovery_dir"))
+    if options.vault.path:
+        store = VaultStore(options.vault, read_policy=read_retry_policy(options.http.retries))
+    ims = ImsClient(http, options.ims.ims_url, options.ims.ims_client_auth)
+    return TokenManager(ims, store, check_mode=check_mode, recovery_dir=options.ims.recovery_dir,
+                        warnings=warnings)
 
 
-def _token_request(params):
-    return TokenRequest(
-        grant_type=params.get("grant_type"), client_id=params.get("client_id"),
-        client_secret=params.get("client_secret"), scopes=params.get("scopes"),
-        refresh_token=params.get("refresh_token"), code=params.get("code"),
-        code_verifier=params.get("code_verifier"), redirect_uri=params.get("redirect_uri"),
-        vault_path=params.get("vault_path"), min_ttl=params.get("min_ttl"),
-        force_refresh=params.get("force_refresh"), refresh_token_max_age=params.get("refresh_token_max_age"))
-
-
-def _http(params, warnings):
-    return HttpClient(timeout=params.get("timeout") or 30, retries=params.get("retries", 3),
-                      validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
-                      warnings=warnings)
-
-
-def _vault_warnings(params, warnings):
-    if params.get("vault_path") and params.get("vault_validate_certs") is False:
+def _vault_warnings(options, warnings):
+    if options.vault.path and options.vault.validate_certs is False:
         warnings.append("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on and set vault_ca_cert instead.")
 
 
-def run_ims_token(params, check_mode=False, warnings=None):
-    """The ims_token result dict; raises AccsError subclasses with the user-facing sentence."""
+def run_ims_token(options, check_mode=False, warnings=None):
+    """The ims_token result dict for ImsTokenOptions; raises AccsError subclasses with the user-facing sentence."""
     warnings = [] if warnings is None else warnings
-    _check_common(params)
-    _vault_warnings(params, warnings)
-    if params.get("grant_type") == "authorization_code" and params.get("force_refresh"):
+    _check_common(options)
+    _vault_warnings(options, warnings)
+    if options.token.grant_type == "authorization_code" and options.ims.force_refresh:
         raise ConfigError("force_refresh does not apply to grant_type authorization_code: leave it out.")
-    manager = _token_manager(params, _http(params, warnings), check_mode)
-    result = manager.token(_token_request(params))
+    manager = _token_manager(options, HttpClient.from_options(options.http, warnings), check_mode, warnings)
+    result = manager.token(TokenRequest.from_options(options))
     out = {"changed": result.changed, "refreshed": result.refreshed}
     if result.access_token:
         out.update(access_token=result.access_token, token_type=result.token_type,
                    expires_in=result.expires_in(), expires_at=format_time(result.expires_at))
-    if result.refresh_token and not params.get("vault_path"):
+    if result.refresh_token and not options.vault.path:
         out["refresh_token"] = result.refresh_token
-    if params.get("vault_path"):
-        out["vault_path"] = params["vault_path"]
+    if options.vault.path:
+        out["vault_path"] = options.vault.path
     return out
 
 
-def run_accs_rest(params, check_mode=False, warnings=None):
-    """The accs_rest result dict; raises AccsError subclasses with the user-facing sentence."""
+def run_accs_rest(options, check_mode=False, warnings=None):
+    """The accs_rest result dict for AccsRestOptions; raises AccsError subclasses with the user-facing sentence."""
     warnings = [] if warnings is None else warnings
-    _check_common(params)
-    _vault_warnings(params, warnings)
-    method = params.get("method", "GET").upper()
-    if params.get("paginate") and method != "GET":
+    _check_common(options)
+    _vault_warnings(options, warnings)
+    rest = options.rest
+    method = rest.method.upper()
+    if rest.paginate and method != "GET":
         raise ConfigError("paginate works with method GET only.")
-    if params.get("paginate") and (params.get("page_size") or 0) < 1:
+    if rest.paginate and rest.page_size < 1:
         raise ConfigError("Option page_size must be a positive integer.")
-    http = _http(params, warnings)
+    http = HttpClient.from_options(options.http, warnings)
     if check_mode and method not in READ_ONLY_METHODS:
         # Validate what can be validated offline, then report the change without sending it.
-        AccsClient(http, params["base_url"], TokenSource(access_token="-")).url_for(params["path"])
-        return {"changed": True, "msg": "Check mode: %s %s was not sent." % (method, params["path"])}
-    client, tokens = accs_client(params, http, headers=_safe_headers(params.get("headers")))
-    status_codes = tuple(params.get("status_code") or [200])
+        AccsClient(http, rest.base_url, TokenSource(access_token="-")).url_for(rest.path)
+        return {"changed": True, "msg": "Check mode: %s %s was not sent." % (method, rest.path)}
+    client, tokens = accs_client(options, http, rest, store_code=rest.store_code, headers=_safe_headers(rest.headers),
+                                 warnings=warnings)
+    status_codes = tuple(rest.status_code)
     started = time.monotonic()
-    if params.get("paginate"):
-        body, pages = client.paginate(params["path"], params.get("query"), params.get("page_size") or 100, status_codes)
-        out = {"status": 200, "json": body, "pages": pages, "url": client.url_for(params["path"])}
+    if rest.paginate:
+        body, pages = client.paginate(rest.path, rest.query, rest.page_size, status_codes)
+        out = {"status": 200, "json": body, "pages": pages, "url": client.url_for(rest.path)}
     else:
-        answer = client.request(method, params["path"], params.get("query"), params.get("body"), status_codes)
+        answer = client.request(method, rest.path, rest.query, rest.body, status_codes)
         out = {"status": answer.status, "json": answer.json, "url": answer.url, "headers": answer.headers}
     out["elapsed"] = round(time.monotonic() - started, 3)
     out["changed"] = method not in READ_ONLY_METHODS
@@ -118,19 +118,19 @@ def run_accs_rest(params, check_mode=False, warnings=None):
     return out
 
 
-def accs_client(params, http, headers=None):
-    """The ACCS client of a task's connection options, with its token source; (client, tokens).
+def accs_client(options, http, connection, store_code=None, headers=None, warnings=None):
+    """The ACCS client of ``connection`` (base_url, access_token, api_key, org_id) with its token source.
 
-    The token is fetched now (even in check mode: reading ACCS changes nothing), so the credential's
+    The token is fetched now, even in check mode (reading ACCS changes nothing), so the credential's
     client id and organization fill x-api-key and x-gw-ims-org-id when the task does not set them.
     """
-    if params.get("access_token"):
-        tokens = TokenSource(access_token=params["access_token"])
+    if connection.access_token:
+        tokens = TokenSource(access_token=connection.access_token)
     else:
-        manager = _token_manager(params, http, check_mode=False)
-        tokens = TokenSource(manager, _token_request(params))
-    client = AccsClient(http, params["base_url"], tokens, api_key=params.get("api_key"),
-                        org_id=params.get("org_id"), store_code=params.get("store_code"), headers=headers)
+        manager = _token_manager(options, http, check_mode=False, warnings=warnings)
+        tokens = TokenSource(manager, TokenRequest.from_options(options))
+    client = AccsClient(http, connection.base_url, tokens, api_key=connection.api_key, org_id=connection.org_id,
+                        store_code=store_code, headers=headers)
     client.check_headers()
     if tokens.renewable:
         tokens.current()
@@ -140,11 +140,11 @@ def accs_client(params, http, headers=None):
     return client, tokens
 
 
-def open_accs(params, warnings):
-    """Common checks and the ACCS client of a resource module's task; (client, tokens)."""
-    _check_common(params)
-    _vault_warnings(params, warnings)
-    return accs_client(params, _http(params, warnings))
+def open_accs(options, warnings):
+    """Common checks and the ACCS client of a resource module's task (ResourceOptions); (client, tokens)."""
+    _check_common(options)
+    _vault_warnings(options, warnings)
+    return accs_client(options, HttpClient.from_options(options.http, warnings), options.accs, warnings=warnings)
 
 
 def token_facts(tokens, client):
@@ -164,17 +164,47 @@ def _safe_headers(headers):
     return headers
 
 
+class Operation:
+    """What a module or action plugin runs: its argument spec and rules, its typed options, the engine function."""
+
+    def __init__(self, name, spec, rules, options, run):
+        self.name = name            # fully qualified module name, for remote targets
+        self.spec = spec
+        self.rules = rules
+        self.options = options      # an OperationOptions class
+        self.run = run
+
+    def __call__(self, params, check_mode=False, warnings=None):
+        """Build the typed options from validated ``params`` and run the engine function."""
+        return self.run(self.options.from_params(params.get, params), check_mode=check_mode, warnings=warnings)
+
+
+IMS_TOKEN = Operation("adobe_commerce.accs.ims_token", IMS_TOKEN_SPEC, IMS_TOKEN_RULES, ImsTokenOptions, run_ims_token)
+ACCS_REST = Operation("adobe_commerce.accs.accs_rest", ACCS_REST_SPEC, ACCS_REST_RULES, AccsRestOptions, run_accs_rest)
+
+
+def run_module(module_class, operation):
+    """The ``main()`` of a thin module: validate its options with ``module_class`` (AnsibleModule), run
+    ``operation`` and exit with its result."""
+    module = module_class(argument_spec=operation.spec, supports_check_mode=True, **operation.rules)
+    run_in_module(module, operation)
+
+
 def run_in_module(module, operation):
-    """Run ``operation`` in an AnsibleModule and exit with its result (one-sentence failures)."""
+    """Run ``operation`` (an Operation) in an AnsibleModule and exit with its result (one-sentence failures)."""
     warnings = []
     try:
         result = operation(module.params, check_mode=module.check_mode, warnings=warnings)
     except AccsError as err:
         for warning in warnings:
             module.warn(warning)
-        module.fail_json(msg=err.message, **err.details)
-    except Exception as exc:  # a bug: still one sentence, never the exception text (it could hold data)
-        module.fail_json(msg=unexpected_error_message(exc))
+        module.fail_json(msg=err.message, error_kind=err.kind, **err.details)
+    except Exception as exc:  # a bug: still one sentence; the scrubbed traceback is shown at -vvv
+        text = scrubbed_traceback(module.no_log_values)
+        # ansible-core 2.19 keeps `exception` only with tracebacks enabled (ANSIBLE_DISPLAY_TRACEBACK):
+        # TRACEBACK_KEY carries it to the action plugin, which shows it at -vvv
+        module.fail_json(msg=unexpected_error_message(exc), error_kind=INTERNAL_KIND, exception=text,
+                         **{TRACEBACK_KEY: text})
     for warning in warnings:
         module.warn(warning)
     module.exit_json(**result)
@@ -183,3 +213,30 @@ def run_in_module(module, operation):
 def unexpected_error_message(exc):
     return ("Unexpected internal error (%s) in adobe_commerce.accs: run again with -vvv and report it with the "
             "task's options, leaving out secrets." % type(exc).__name__)
+
+
+# The key of a module's result that carries its traceback to the action plugin (popped there).
+TRACEBACK_KEY = "accs_traceback"
+
+# Runs of the token alphabets (base64, base64url, hex; the dots of a JWT split it into parts): masked
+# when 16+ characters with digits and letters, or 32+ with upper and lower case letters. Python
+# names (lower case, no digits) and paths (split by / and .) stay readable.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+=-]{16,}")
+MASK = "********"
+
+
+def _mask_token_like(match):
+    text = match.group(0)
+    digits = any(c.isdigit() for c in text)
+    letters = any(c.isalpha() for c in text)
+    mixed_case = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return MASK if (digits and letters) or (len(text) >= 32 and mixed_case) else text
+
+
+def scrubbed_traceback(hidden=()):
+    """The traceback of the exception being handled, with every value of ``hidden`` (the no_log values)
+    and every token-like string masked, for the result's ``exception`` key (shown at -vvv)."""
+    text = traceback.format_exc()
+    for value in sorted({str(v) for v in hidden if v}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return _TOKEN_LIKE.sub(_mask_token_like, text)

@@ -15,8 +15,10 @@ ambiguous write failure (never a blind re-send), partial-failure reporting and t
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import commerce_message
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsApiError,
     AccsError,
@@ -28,6 +30,8 @@ SENSITIVE_MASK = "(sensitive)"
 ABSENT = object()  # the current state of a key the remote side does not hold
 
 CREATE, UPDATE, REPLACE, DELETE = "create", "update", "replace", "delete"
+# How results name each action (replace: the service has no update, so the item is removed and made again).
+ACTION_TAKEN = {CREATE: "created", UPDATE: "updated", REPLACE: "recreated", DELETE: "removed"}
 
 
 class RejectedItemsError(AccsError):
@@ -104,10 +108,42 @@ class Resource:
             return CREATE
         return None if self.same(key, desired, current) else UPDATE
 
+    def check_plan(self, changes):
+        """Refuse a plan before anything is written (also in check mode); raise ConfigError."""
+
     # -- writing
     def write(self, changes):
         """Apply ``changes``; return a WriteOutcome. Raise on a failure that says nothing per item."""
         raise NotImplementedError
+
+
+class ItemwiseResource(Resource):
+    """A resource the service writes one call per item: subclasses define ``create``, ``update``,
+    ``replace`` and ``delete`` (each taking a Change). A refusal (HTTP 4xx) rejects that item with the
+    service's own words and the others go on; an ambiguous failure stops the batch, and the engine
+    lists again before trying anything else (a write may have half-succeeded)."""
+
+    def write(self, changes):
+        outcome = WriteOutcome()
+        for change in changes:
+            try:
+                getattr(self, change.action)(change)
+            except AccsApiError as err:
+                if _ambiguous(err):
+                    raise
+                outcome.rejected[change.key] = self.refusal(change, err)
+            else:
+                outcome.applied.append(change.key)
+        return outcome
+
+    def refusal(self, change, err):
+        """The rejected item's reason: the service's own message when it gave one."""
+        return service_words(err)
+
+
+def service_words(err):
+    """What the service said in an AccsApiError: Commerce's message with its placeholders filled."""
+    return commerce_message(getattr(err, "body", None)) or err.message
 
 
 class Plan:
@@ -148,6 +184,8 @@ def converge(resource, desired, absent=(), prune=None, check_mode=False):
     Raises RejectedItemsError (with the whole result in ``details``) when the service refused items.
     """
     first = plan(resource, desired, absent, prune)
+    if first.changes:
+        resource.check_plan(first.changes)
     done, rejected = first.changes, {}
     if first.changes and not check_mode:
         done, rejected = _apply(resource, first.changes, desired, absent, prune)
@@ -217,7 +255,7 @@ def _ambiguous(err):
 
 def _change_row(resource, change):
     row = dict(resource.identity(change.key))
-    row.update(action=change.action, before=resource.show(change.key, change.before),
+    row.update(action=ACTION_TAKEN[change.action], before=resource.show(change.key, change.before),
                after=resource.show(change.key, change.after))
     return row
 
@@ -232,12 +270,14 @@ def _diff(resource, change):
 def _diff_text(value):
     if value is None:
         return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, indent=2, sort_keys=True) + "\n"
     return "%s\n" % (value,)
 
 
 def _rejected_message(resource, done, rejected):
     reasons = "; ".join('%s: "%s"' % (resource.label(k), str(m).replace('"', "'")) for k, m in rejected.items())
-    saved = ("the other %d %s saved" % (len(done), "was" if len(done) == 1 else "were")) if done else "nothing else was to be saved"
+    saved = ("the other %d %s saved" % (len(done), "was" if len(done) == 1 else "were")) if done else "nothing else was changed"
     return ("%s rejected %d %s (%s); %s. Fix or remove the rejected %s and run again."
             % (resource.where, len(rejected), resource.noun if len(rejected) == 1 else resource.nouns, reasons, saved,
                resource.noun if len(rejected) == 1 else resource.nouns))

@@ -21,7 +21,14 @@ from decimal import Decimal, InvalidOperation
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._accs import commerce_message
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsApiError, ConfigError, TransportError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import open_accs, token_facts
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import Operation, open_accs, token_facts
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
+    ACCS_CONNECTION_RULES,
+    SYSTEM_CONFIG_INFO_RULES,
+    SYSTEM_CONFIG_INFO_SPEC,
+    SYSTEM_CONFIG_SPEC,
+    ResourceOptions,
+)
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._resource import (
     ABSENT,
     UPDATE,
@@ -273,12 +280,13 @@ def sensitive_patterns(params):
     return list(patterns) + list(params.get("extra_sensitive_paths") or [])
 
 
-def run_system_config(params, check_mode=False, warnings=None):
+def run_system_config(options, check_mode=False, warnings=None):
     """The accs_system_config result; raises AccsError subclasses (RejectedItemsError keeps the result)."""
     warnings = [] if warnings is None else warnings
+    params = options.resource
     patterns = sensitive_patterns(params)
     desired = _desired(params.get("settings"))  # checked before anything is sent
-    client, tokens = open_accs(params, warnings)
+    client, tokens = open_accs(options, warnings)
     resource = SystemConfig(client, patterns, params.get("obscured_values") or "skip")
     result = converge(resource, desired, check_mode=check_mode)
     if resource.unverifiable:
@@ -292,11 +300,12 @@ def run_system_config(params, check_mode=False, warnings=None):
     return result
 
 
-def run_system_config_info(params, check_mode=False, warnings=None):
+def run_system_config_info(options, check_mode=False, warnings=None):
     """The accs_system_config_info result: settings in the shape accs_system_config takes."""
     warnings = [] if warnings is None else warnings
+    params = options.resource
     scopes = _info_scopes(params)
-    client, tokens = open_accs(params, warnings)
+    client, tokens = open_accs(options, warnings)
     patterns = [] if params.get("reveal_sensitive") else sensitive_patterns(params)
     resource = SystemConfig(client, patterns)
     include, exclude = params.get("include") or [], params.get("exclude") or []
@@ -342,3 +351,9 @@ def _info_scopes(params):
             raise ConfigError("Scope %s needs scope_code: the %s code to read." % (scope, "website" if scope == "website" else "store view"))
         scopes.append((scope, code if scope != "default" else None))
     return scopes
+
+
+SYSTEM_CONFIG = Operation("adobe_commerce.accs.accs_system_config", SYSTEM_CONFIG_SPEC, ACCS_CONNECTION_RULES,
+                          ResourceOptions, run_system_config)
+SYSTEM_CONFIG_INFO = Operation("adobe_commerce.accs.accs_system_config_info", SYSTEM_CONFIG_INFO_SPEC,
+                               SYSTEM_CONFIG_INFO_RULES, ResourceOptions, run_system_config_info)

@@ -8,6 +8,8 @@ otherwise ask IMS once and write the new access token and the rotated refresh to
 check-and-set on the version read. Refresh tokens are single-use, so when several runs refresh
 one credential at once the losers adopt the winner's token instead of failing, and a rotated
 refresh token that cannot be written to Vault is kept in a 0600 recovery file, never dropped.
+
+For internal collection use only.
 """
 
 from __future__ import annotations
@@ -28,31 +30,42 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     InvalidGrantError,
     VaultConflictError,
     VaultAccessError,
+    VaultDeletedError,
     VaultError,
+    VaultKvVersionError,
     VaultPathError,
     VaultUnavailableError,
+    VaultWriteError,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import atomic_write
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import RetryPolicy, debug_ref
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_SPEC, option_default
 
-DEFAULT_MIN_TTL = 600
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
 ROTATION_WAIT = 5.0      # how long a loser waits to see the winner's write after invalid_grant
 WRITE_ATTEMPTS = 3       # Vault write attempts when Vault is unavailable
 MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy contention
 
+
+def write_retry_policy(sleep):
+    """CAS writes may always be re-sent (a repeated write loses the check-and-set): 0.5 s, then 1 s."""
+    return RetryPolicy(retries=WRITE_ATTEMPTS - 1, backoff=0.5, jitter=False, sleep=sleep)
+
+
+def rotation_poll_policy(sleep):
+    """How often a loser re-reads the document for the winner's rotation: 0.05 s, doubling up to 0.5 s."""
+    return RetryPolicy(backoff=0.05, backoff_cap=0.5, jitter=False, sleep=sleep)
+
+
 # Documents read or written by this process, so a task's loop items read Vault once.
 _DOCUMENTS = {}
-
-
-def reset_process_caches():
-    _DOCUMENTS.clear()
 
 
 class TokenRequest:
     """What the caller asked for: options of ims_token or accs_rest."""
 
     def __init__(self, grant_type=None, client_id=None, client_secret=None, scopes=None, refresh_token=None,
-                 code=None, code_verifier=None, redirect_uri=None, vault_path=None, min_ttl=DEFAULT_MIN_TTL,
+                 code=None, code_verifier=None, redirect_uri=None, vault_path=None, min_ttl=None,
                  force_refresh=False, refresh_token_max_age=None):
         self.grant_type = grant_type
         self.client_id = client_id
@@ -63,9 +76,21 @@ class TokenRequest:
         self.code_verifier = code_verifier
         self.redirect_uri = redirect_uri
         self.vault_path = vault_path
-        self.min_ttl = DEFAULT_MIN_TTL if min_ttl is None else min_ttl
+        self.min_ttl = option_default(IMS_SPEC, "min_ttl") if min_ttl is None else min_ttl
         self.force_refresh = bool(force_refresh)
         self.refresh_token_max_age = refresh_token_max_age
+
+    @classmethod
+    def from_options(cls, options):
+        """The request of an operation's options (ImsTokenOptions or AccsRestOptions)."""
+        token = getattr(options, "token", None)
+        ims = options.ims
+        return cls(
+            grant_type=token and token.grant_type, client_id=ims.client_id, client_secret=ims.client_secret,
+            scopes=ims.scopes, refresh_token=token and token.refresh_token, code=token and token.code,
+            code_verifier=token and token.code_verifier, redirect_uri=token and token.redirect_uri,
+            vault_path=options.vault.path, min_ttl=ims.min_ttl, force_refresh=ims.force_refresh,
+            refresh_token_max_age=token and token.refresh_token_max_age)
 
     def overrides(self):
         return {"client_id": self.client_id, "client_secret": self.client_secret, "scopes": self.scopes,
@@ -96,14 +121,17 @@ def _fingerprint(value):
 
 class TokenManager:
     def __init__(self, ims, store=None, check_mode=False, recovery_dir=None, clock=time.time, sleep=time.sleep,
-                 rotation_wait=ROTATION_WAIT):
+                 rotation_wait=ROTATION_WAIT, warnings=None):
         self.ims = ims
+        self.warnings = [] if warnings is None else warnings
         self.store = store
         self.check_mode = check_mode
         self.recovery_dir = os.path.expanduser(recovery_dir or DEFAULT_RECOVERY_DIR)
         self.clock = clock
         self.sleep = sleep
         self.rotation_wait = rotation_wait
+        self.write_policy = write_retry_policy(sleep)
+        self.poll_policy = rotation_poll_policy(sleep)
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -132,7 +160,7 @@ class TokenManager:
     # -- with Vault ------------------------------------------------------------------------------
 
     def _key(self, path):
-        return (self.store.settings.identity(), self.store.mount, path.strip("/"))
+        return (self.store.identity(), self.store.mount, path.strip("/"))
 
     def _read(self, path, fresh=False):
         key = self._key(path)
@@ -145,9 +173,12 @@ class TokenManager:
     def _read_or_empty(self, path):
         try:
             return self._read(path, fresh=True)
-        except VaultPathError as err:
-            if "KV version 1" in str(err):
-                raise
+        except VaultDeletedError as err:
+            # written over with check-and-set on the deleted version's number
+            return {}, err.version or 0
+        except VaultKvVersionError:
+            raise
+        except VaultPathError:
             return {}, 0
 
     def _where(self, path):
@@ -177,7 +208,18 @@ class TokenManager:
         where = self._where(path)
         if request.grant_type == "authorization_code":
             return self._exchange_code(path, where, request)
-        document, version = self._read(path, fresh=rejected is not None)
+        try:
+            document, version = self._read(path, fresh=rejected is not None)
+        except VaultDeletedError as err:
+            # A refresh token an earlier run could not store outlives the document's deletion: the
+            # recovery file's client fields and token restore the document, written over the deleted version.
+            record = self._recovery_record(path, None)
+            document = _client_fields((record or {}).get("document"))
+            if record is None or self.check_mode or not (document.get("client_id") or request.client_id):
+                raise
+            cred = Credential.from_document(dict(document, refresh_token=record["refresh_token"]), where,
+                                            request.overrides())
+            return self._renew(path, where, document, err.version or 0, cred, request, rejected)
         # A rotated refresh token that an earlier run could not store replaces the dead one in Vault.
         recovered = self._load_recovery(path, document.get("refresh_token"))
         if recovered and not self.check_mode:
@@ -194,14 +236,36 @@ class TokenManager:
         if not request.code:
             raise ConfigError("grant_type authorization_code needs the code option: pass the code from the redirect.")
         document, version = self._read_or_empty(path)
-        cred = Credential.from_document(document, where, request.overrides(), require_grant=False)
+        # The code was issued to the client given: that client (and its secret) is stored with the
+        # new refresh token, whatever the document held, or later refreshes would fail.
+        base = dict(document)
+        dropped = ()
+        stored_id = document.get("client_id")
+        if request.client_id and stored_id and stored_id != request.client_id:
+            # the stored secrets belong to the replaced client: neither sent with the new one nor kept
+            dropped = tuple(key for key in ("client_secret", "client_secrets") if key in base)
+            for key in dropped:
+                del base[key]
+            gone = ""
+            if dropped:
+                gone = "; the %s stored for that client %s %s" % (
+                    " and ".join(dropped), "was" if len(dropped) == 1 else "were",
+                    "replaced by the client_secret given" if request.client_secret else "removed")
+            self.warnings.append(
+                "The bootstrap stored the client_id it was given in %s, replacing a different stored client_id%s."
+                % (where, gone))
+        cred = Credential.from_document(base, where, request.overrides(), require_grant=False)
         if self.check_mode:
             return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
         now = self.clock()
         issued = self._ask_ims("authorization_code", cred, request)
-        base = dict(document)
-        base.setdefault("client_id", cred.client_id)
-        if request.client_secret and not (document.get("client_secret") or document.get("client_secrets")):
+        base["client_id"] = cred.client_id
+        if request.client_secret:
+            stored_secret = base.get("client_secret")
+            if stored_secret and stored_secret != request.client_secret and not dropped:
+                self.warnings.append(
+                    "The bootstrap stored the client_secret it was given in %s, replacing a different stored "
+                    "client_secret." % where)
             base["client_secret"] = request.client_secret
         if cred.scopes and not document.get("scopes"):
             base["scopes"] = ",".join(cred.scopes)
@@ -215,10 +279,14 @@ class TokenManager:
                 break
             except VaultConflictError:
                 document, version = self._read_or_empty(path)
-                base.update({k: v for k, v in document.items() if k not in base})
+                base.update({k: v for k, v in document.items() if k not in base and k not in dropped})
         else:
+            if not issued.refresh_token:
+                self._not_cached(path)
+                return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
+                                   changed=True, credential=cred, source="ims")
             self._save_recovery(path, issued, replaced=document.get("refresh_token"),
-                                reason=VaultConflictError("concurrent writers kept changing it"))
+                                reason=VaultConflictError("concurrent writers kept changing it"), document=new_doc)
         cred = Credential.from_document(new_doc, where, require_grant=False)
         return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
                            changed=True, credential=cred, source="ims")
@@ -237,7 +305,8 @@ class TokenManager:
                         "IMS refused the refresh token stored at %s (%s): it expired (refresh tokens last about 14 days), "
                         "was revoked, or was used by a tool that did not store the rotated one; run "
                         "playbooks/bootstrap_refresh_token.yml to store a new one."
-                        % (where, _reason(err)), error=err.error, status=err.status, debug_id=err.debug_id)
+                        % (where, _reason(err)), error=err.error, status=err.status, debug_id=err.debug_id,
+                        description=err.description)
                 document, version = newer
                 cred = Credential.from_document(document, where, request.overrides())
                 if self._usable(cred, request, rejected, honour_force=False):
@@ -260,8 +329,13 @@ class TokenManager:
                     new_doc = self._merged(document, issued, now)
                     self._write(path, new_doc, version, issued, replaced=document.get("refresh_token"))
                 except VaultConflictError:
+                    if not issued.refresh_token:
+                        # nothing to recover (client_credentials): the token is valid, only not cached
+                        self._not_cached(path)
+                        return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in,
+                                           refreshed=True, changed=True, credential=cred, source="ims")
                     self._save_recovery(path, issued, document.get("refresh_token"),
-                                        VaultConflictError("concurrent writers kept changing it"))
+                                        VaultConflictError("concurrent writers kept changing it"), new_doc)
             self._drop_recovery(path)
             cred = Credential.from_document(new_doc, where, request.overrides())
             return TokenResult(issued.access_token, issued.token_type, now + issued.expires_in, refreshed=True,
@@ -272,7 +346,7 @@ class TokenManager:
     def _wait_for_rotation(self, path, version, used_refresh_token):
         """The winner's (document, version) once it stored a new refresh token, or None."""
         deadline = self.clock() + self.rotation_wait
-        delay = 0.05
+        attempt = 0
         while True:
             document, current = self._read(path, fresh=True)
             token = document.get("refresh_token")
@@ -280,8 +354,8 @@ class TokenManager:
                 return document, current
             if self.clock() >= deadline:
                 return None
-            self.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            self.poll_policy.sleep(self.poll_policy.delay(attempt))
+            attempt += 1
 
     def _merged(self, document, issued, now):
         new_doc = dict(document)
@@ -298,6 +372,7 @@ class TokenManager:
         ``replaced`` is the refresh token Vault holds now: a recovery file names it, so the next run
         knows the file is newer than Vault (the token used may itself have come from such a file).
         """
+        policy = self.write_policy
         attempt = 0
         while True:
             try:
@@ -305,30 +380,45 @@ class TokenManager:
             except VaultConflictError:
                 raise
             except VaultUnavailableError as err:
-                attempt += 1
-                if attempt < WRITE_ATTEMPTS:
-                    self.sleep(0.5 * (2 ** (attempt - 1)))
+                if attempt < policy.retries:
+                    policy.sleep(policy.delay(attempt))
+                    attempt += 1
                     continue
-                self._fail_write(path, issued, replaced, err)
+                self._fail_write(path, issued, replaced, err, document)
             except VaultError as err:
-                self._fail_write(path, issued, replaced, err)
+                self._fail_write(path, issued, replaced, err, document)
             _DOCUMENTS[self._key(path)] = (document, new_version)
             return new_version
 
-    def _fail_write(self, path, issued, replaced, err):
+    def _fail_write(self, path, issued, replaced, err, document=None):
         if issued.refresh_token:
-            self._save_recovery(path, issued, replaced, err)
-        raise VaultError(
+            self._save_recovery(path, issued, replaced, err, document)
+        raise VaultWriteError(
             "IMS issued a new access token for %s but storing it failed: %s" % (self._where(path), _lower_first(err.message)))
+
+    def _not_cached(self, path):
+        self.warnings.append(
+            "IMS issued a new access token for %s but it was not cached there, as concurrent writers kept changing "
+            "the document: the next run asks IMS for another one." % self._where(path))
 
     # -- recovery file -----------------------------------------------------------------------------
 
     def recovery_file(self, path):
+        """One file per Vault, mount and path: named by their sha256, which no two credentials share."""
+        identity = "\0".join((self.store.settings.url, self.store.mount, path.strip("/")))
+        return os.path.join(self.recovery_dir, hashlib.sha256(identity.encode("utf-8")).hexdigest() + ".json")
+
+    def _legacy_recovery_file(self, path):
+        """The name earlier releases gave the file: lossy, so only used when the record inside names this path."""
         settings = self.store.settings
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "%s_%s_%s" % (settings.url, self.store.mount, path)).strip("_")
         return os.path.join(self.recovery_dir, name[:180] + ".json")
 
-    def _save_recovery(self, path, issued, replaced, reason):
+    def _names_this(self, record, path):
+        return (record.get("vault_url"), record.get("vault_mount"), record.get("vault_path")) == (
+            self.store.settings.url, self.store.mount, path.strip("/"))
+
+    def _save_recovery(self, path, issued, replaced, reason, document=None):
         target = self.recovery_file(path)
         record = {
             "vault_url": self.store.settings.url,
@@ -337,39 +427,61 @@ class TokenManager:
             "refresh_token": issued.refresh_token,
             "replaces_sha256": _fingerprint(replaced),
             "saved_at": format_time(self.clock()),
+            # the client the token belongs to, to restore a document deleted meanwhile
+            "document": _client_fields(document),
         }
         try:
             os.makedirs(self.recovery_dir, mode=0o700, exist_ok=True)
             atomic_write(target, json.dumps(record), mode=0o600)
         except OSError as exc:
-            raise VaultError(
+            raise VaultWriteError(
                 "IMS issued a new refresh token for %s, storing it in Vault failed (%s) and so did saving it to %s "
                 "(%s): the credential must be bootstrapped again with playbooks/bootstrap_refresh_token.yml."
                 % (self._where(path), _short(reason), target, exc.strerror or type(exc).__name__))
-        raise VaultError(
+        raise VaultWriteError(
             "IMS issued a new refresh token for %s but storing it failed (%s); it is saved in %s (mode 0600), and the "
             "next run stores it in Vault by itself once Vault accepts writes again."
             % (self._where(path), _short(reason), target),
             recovery_file=target)
 
+    def _recovery_record(self, path, stored_refresh_token):
+        """The recovery file's record when it replaces the refresh token Vault still holds (None: none stored)."""
+        for target in (self.recovery_file(path), self._legacy_recovery_file(path)):
+            try:
+                with open(target, encoding="utf-8") as stream:
+                    record = json.load(stream)
+            except (OSError, ValueError):
+                continue
+            if not isinstance(record, dict) or not self._names_this(record, path):
+                continue
+            if record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
+                continue
+            token = record.get("refresh_token")
+            if isinstance(token, str) and token:
+                return record
+        return None
+
     def _load_recovery(self, path, stored_refresh_token):
         """The refresh token of a recovery file that replaces the one Vault still holds, if any."""
-        target = self.recovery_file(path)
-        try:
-            with open(target, encoding="utf-8") as stream:
-                record = json.load(stream)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(record, dict) or record.get("replaces_sha256") != _fingerprint(stored_refresh_token):
-            return None
-        token = record.get("refresh_token")
-        return token if isinstance(token, str) and token else None
+        record = self._recovery_record(path, stored_refresh_token)
+        return record["refresh_token"] if record else None
 
     def _drop_recovery(self, path):
         try:
             os.unlink(self.recovery_file(path))
         except OSError:
             pass
+        legacy = self._legacy_recovery_file(path)
+        try:
+            with open(legacy, encoding="utf-8") as stream:
+                record = json.load(stream)
+        except (OSError, ValueError):
+            return
+        if isinstance(record, dict) and self._names_this(record, path):
+            try:
+                os.unlink(legacy)
+            except OSError:
+                pass
 
     # -- IMS -------------------------------------------------------------------------------------
 
@@ -384,13 +496,25 @@ class TokenManager:
         raise ConfigError("Unknown grant_type %r: use authorization_code, refresh_token or client_credentials." % grant)
 
 
+CLIENT_FIELDS = ("client_id", "client_secret", "client_secrets", "scopes", "org_id", "grant_type")
+
+
+def _client_fields(document):
+    """The document's client fields (no tokens): what a recovery file needs to restore a deleted document."""
+    if not isinstance(document, dict):
+        return {}
+    return {key: document[key] for key in CLIENT_FIELDS if document.get(key) is not None}
+
+
 def _reason(err):
-    parts = [err.error or "error"]
+    """IMS's error, its own description, the status and x-debug-id, as ims_error words them."""
+    said = err.error or "error"
+    if err.description:
+        said += ": " + err.description
+    parts = []
     if err.status:
         parts.append("HTTP %s" % err.status)
-    if err.debug_id:
-        parts.append("x-debug-id %s" % err.debug_id)
-    return ", ".join(parts)
+    return said + ("; " + ", ".join(parts) if parts else "") + debug_ref(err.debug_id)
 
 
 def _short(err):

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: adobe_commerce.accs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault (KV v2) credential store: one login per process, reads, check-and-set writes.
+"""Vault (KV v2) credential store: one login per process, retried reads, check-and-set writes.
+
+For internal collection use only. Takes _options.VaultOptions.
 
 Each hvac/requests failure maps to its own message naming the path, never a value.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 
@@ -15,14 +18,22 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import
     ConfigError,
     VaultAccessError,
     VaultConflictError,
+    VaultDeletedError,
     VaultError,
+    VaultKvVersionError,
     VaultPathError,
     VaultUnavailableError,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
+    SAFE_METHODS,
+    VAULT_READ_STATUSES,
+    GaveUp,
+    RetryPolicy,
     check_url,
+    NoNetrcSession,
     silence_unverified_tls_warnings,
 )
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
 
 try:
     import hvac
@@ -34,7 +45,7 @@ except ImportError:  # pragma: no cover - reported when used
     hvac_exc = None
     HAS_HVAC = False
 
-AUTH_METHODS = ("token", "approle", "jwt")
+AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
 DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
 
 # Authenticated clients per process: the items of a loop (and a lookup templated many
@@ -42,44 +53,50 @@ DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
 _CLIENTS = {}
 
 
-class VaultSettings:
-    """Connection and auth options, shared by the modules, action plugins and the lookup."""
+def validated(options):
+    """``options`` (VaultOptions) checked, with the URL and mount normalised; raises ConfigError."""
+    if not options.url:
+        raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
+    # The Vault token travels with every request: plain http only on loopback.
+    url = check_url(options.url, "vault_url")
+    if options.auth_method not in AUTH_METHODS:
+        raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
+    if options.auth_method == "approle" and not (options.role_id and options.secret_id):
+        raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
+    if options.auth_method == "jwt" and not (options.role and options.jwt):
+        raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
+    return dataclasses.replace(options, url=url, mount=options.mount.strip("/"))
 
-    FIELDS = ("vault_url", "vault_token", "vault_auth_method", "vault_role_id", "vault_secret_id", "vault_role",
-              "vault_jwt", "vault_auth_mount", "vault_namespace", "vault_mount", "vault_ca_cert",
-              "vault_validate_certs", "vault_timeout")
 
-    def __init__(self, **values):
-        for field in self.FIELDS:
-            setattr(self, field[6:], values.get(field))
-        self.auth_method = self.auth_method or "token"
-        self.mount = (self.mount or "secret").strip("/")
-        if self.validate_certs is None:
-            self.validate_certs = True
-        self.timeout = self.timeout or 30
+def identity(options):
+    """A key for the client cache that tells logins apart without holding a secret."""
+    material = "\0".join(str(x) for x in (options.token, options.role_id, options.secret_id, options.role, options.jwt))
+    return (options.url, options.namespace, options.auth_method, options.auth_mount, options.ca_cert,
+            options.validate_certs, hashlib.sha256(material.encode("utf-8")).hexdigest())
 
-    @classmethod
-    def from_options(cls, get):
-        """``get(name)`` is ``module.params.get`` or a lookup's ``get_option``."""
-        return cls(**{field: get(field) for field in cls.FIELDS})
 
-    def validate(self):
-        if not self.url:
-            raise ConfigError("No Vault address: set vault_url or the VAULT_ADDR environment variable.")
-        # The Vault token travels with every request: plain http only on loopback.
-        self.url = check_url(self.url, "vault_url")
-        if self.auth_method not in AUTH_METHODS:
-            raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
-        if self.auth_method == "approle" and not (self.role_id and self.secret_id):
-            raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
-        if self.auth_method == "jwt" and not (self.role and self.jwt):
-            raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
+def read_retry_policy(retries=None):
+    """Vault reads are retried as community.hashi_vault does; writes are not (the token manager decides).
 
-    def identity(self):
-        """A key for the client cache that tells logins apart without holding a secret."""
-        material = "\0".join(str(x) for x in (self.token, self.role_id, self.secret_id, self.role, self.jwt))
-        return (self.url, self.namespace, self.auth_method, self.auth_mount, self.ca_cert, self.validate_certs,
-                hashlib.sha256(material.encode("utf-8")).hexdigest())
+    ``retries``: the task's retries option (None: its default).
+    """
+    return RetryPolicy(retries=retries, statuses=VAULT_READ_STATUSES, methods=SAFE_METHODS)
+
+
+if HAS_HVAC:
+    class _RetryingSession(NoNetrcSession):
+        """hvac's session, with the collection's retry policy around each request it sends."""
+
+        def __init__(self, policy):
+            super().__init__()
+            self.policy = policy
+
+        def request(self, method, url, *args, **kwargs):
+            try:
+                # hvac sends writes as POST or PUT: the policy only retries the methods it names.
+                return self.policy.send(method, lambda: super(_RetryingSession, self).request(method, url, *args, **kwargs))
+            except GaveUp as gave_up:
+                raise gave_up.cause from None  # hvac and VaultStore._error map requests' own exceptions
 
 
 def _default_token():
@@ -94,27 +111,26 @@ def _default_token():
 class VaultStore:
     """Reads and writes credential documents in one KV v2 mount."""
 
-    def __init__(self, settings):
+    def __init__(self, options, read_policy=None):
         if not HAS_HVAC:
             raise ConfigError(
                 "The Python library 'hvac' is missing on the host running this task: install it "
                 "(pip install hvac requests) or set ansible_python_interpreter to the controller's Python.")
-        settings.validate()
-        self.settings = settings
-        self.mount = settings.mount
-        self.reads = 0
-        self.writes = 0
-        self.logins = 0
-        self.lists = 0
+        self.settings = validated(options)
+        self.mount = self.settings.mount
+        self.read_policy = read_policy or read_retry_policy()
 
     def describe(self, path):
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
+
+    def identity(self):
+        return identity(self.settings)
 
     def _client(self):
         # One client per process: Ansible's workers are forks of the main process, where the inventory plugin
         # (or a lookup) may have used Vault; sharing that client's open connections across processes garbles
         # the answers.
-        key = (os.getpid(),) + tuple(self.settings.identity())
+        key = (os.getpid(),) + tuple(self.identity())
         client = _CLIENTS.get(key)
         if client is not None:
             return client
@@ -122,7 +138,11 @@ class VaultStore:
         verify = s.ca_cert if s.ca_cert else bool(s.validate_certs)
         if verify is False:
             silence_unverified_tls_warnings()
-        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout)
+        # hvac takes a given session's verify over its own argument: set it on the session too.
+        session = _RetryingSession(self.read_policy)
+        session.verify = verify
+        client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout,
+                             session=session)
         try:
             if s.auth_method == "token":
                 token = s.token or _default_token()
@@ -130,11 +150,9 @@ class VaultStore:
                     raise ConfigError("No Vault token: set vault_token or VAULT_TOKEN, or use vault_auth_method approle or jwt.")
                 client.token = token
             elif s.auth_method == "approle":
-                self.logins += 1
                 client.auth.approle.login(role_id=s.role_id, secret_id=s.secret_id,
                                           mount_point=s.auth_mount or DEFAULT_AUTH_MOUNTS["approle"])
             else:
-                self.logins += 1
                 client.auth.jwt.jwt_login(role=s.role, jwt=s.jwt, path=s.auth_mount or DEFAULT_AUTH_MOUNTS["jwt"])
         except VaultError:
             raise
@@ -202,37 +220,31 @@ class VaultStore:
             return None
         return str(options.get("version", "1"))
 
-    def _deleted_version(self, client, path):
-        """The current version's number when it is deleted or destroyed (only asked on a failed read)."""
-        try:
-            meta = client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=self.mount)
-        except Exception:
-            return None
-        data = (meta or {}).get("data") or {}
-        current = data.get("current_version")
-        version = (data.get("versions") or {}).get(str(current)) or {}
-        if current and (version.get("deletion_time") or version.get("destroyed")):
-            return current
-        return None
+    def _deleted(self, path, version):
+        return VaultDeletedError(
+            "The credential at %s is deleted (version %s): undelete it (vault kv undelete -versions=%s) or store a "
+            "new one." % (self.describe(path), version, version), version=version)
 
     def read(self, path):
-        """(document, version) of the latest version; raises VaultPathError when missing."""
+        """(document, version) of the latest version; raises VaultPathError when missing.
+
+        A deleted (or destroyed) current version is recognised from the data path's own answer, so a
+        policy that grants read on data/ only is enough, and no metadata read is refused and audited.
+        """
         path = normalize_path(path)
         client = self._client()
         try:
-            self.reads += 1
             answer = client.secrets.kv.v2.read_secret_version(
-                path=path, mount_point=self.mount, raise_on_deleted_version=True)
-        except hvac_exc.InvalidPath:
+                path=path, mount_point=self.mount, raise_on_deleted_version=False)
+        except hvac_exc.InvalidPath as exc:
             if self._kv_version(client, path) == "1":
-                raise VaultPathError(
+                raise VaultKvVersionError(
                     "Mount '%s' in Vault at %s is a KV version 1 engine: the credential store needs KV version 2 "
                     "(enable kv-v2 there, or point vault_mount at a KV v2 mount)." % (self.mount, self.settings.url))
-            deleted = self._deleted_version(client, path)
-            if deleted:
-                raise VaultPathError(
-                    "The credential at %s is deleted (version %s): undelete it (vault kv undelete -versions=%s) or "
-                    "store a new one." % (self.describe(path), deleted, deleted))
+            # a destroyed version answers 404 with its metadata (hvac returns only deleted ones)
+            metadata = (((getattr(exc, "json", None) or {}).get("data") or {}).get("metadata") or {})
+            if metadata.get("version") and (metadata.get("destroyed") or metadata.get("deletion_time")):
+                raise self._deleted(path, int(metadata["version"]))
             raise VaultPathError(
                 "No credential at %s: store the document there (see the collection guide), or fix vault_path and "
                 "vault_mount." % self.describe(path))
@@ -240,17 +252,16 @@ class VaultStore:
             raise self._error(exc, "read", path)
         data = (answer or {}).get("data") or {}
         document = data.get("data")
-        version = (data.get("metadata") or {}).get("version")
+        version = int((data.get("metadata") or {}).get("version") or 0)
         if document is None:
-            raise VaultPathError("The credential at %s is deleted: restore it or store a new one." % self.describe(path))
-        return document, int(version or 0)
+            raise self._deleted(path, version)
+        return document, version
 
     def write(self, path, document, cas):
         """Write the whole document only if the current version is still ``cas`` (0: must not exist)."""
         path = normalize_path(path)
         client = self._client()
         try:
-            self.writes += 1
             answer = client.secrets.kv.v2.create_or_update_secret(path=path, secret=document, cas=cas,
                                                                   mount_point=self.mount)
         except Exception as exc:
@@ -288,7 +299,6 @@ class VaultStore:
             if after is not None:
                 params["after"] = after
             try:
-                self.lists += 1
                 answer = client.adapter.request("LIST", "/v1/%s/metadata/%s" % (self.mount, folder), params=params)
             except hvac_exc.InvalidPath:
                 answer = None
@@ -302,7 +312,7 @@ class VaultStore:
             page = (((answer or {}).get("data") or {}).get("keys") or []) if isinstance(answer, dict) else []
             if not page and not keys:
                 if top and self._kv_version(client, folder) == "1":
-                    raise VaultPathError(
+                    raise VaultKvVersionError(
                         "Mount '%s' in Vault at %s is a KV version 1 engine: the credential store needs KV version 2 "
                         "(enable kv-v2 there, or point vault_mount at a KV v2 mount)." % (self.mount, self.settings.url))
                 if top:

@@ -11,6 +11,8 @@ short_description: One HTML page with the store configuration audit of every env
 version_added: 0.1.0
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
+extends_documentation_fragment:
+  - adobe_commerce.accs.attributes.report_writer
 description:
   - Reads the audit result fact (O(fact)) of each host in O(hosts) from C(hostvars) and writes one
     self-contained HTML page on the controller, inside the controller's worker (an action plugin).
@@ -50,19 +52,9 @@ options:
     default: accs_credential_health
     version_added: 0.2.0
 attributes:
-  check_mode:
-    support: full
-    description: Nothing is written in check mode.
   diff_mode:
     support: none
     description: Nothing to show.
-  action:
-    support: full
-    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
-  platform:
-    support: full
-    platforms: all
-    description: Writes on the controller only.
 notes:
   - A host without the fact shows as not audited.
 seealso:

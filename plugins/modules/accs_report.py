@@ -11,6 +11,8 @@ short_description: Write the store configuration audit or access check reports o
 version_added: 0.1.0
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
+extends_documentation_fragment:
+  - adobe_commerce.accs.attributes.report_writer
 description:
   - Writes report files for one ACCS environment on the Ansible controller, inside the controller's worker
     (an action plugin, so no module process runs, whatever the connection of the host).
@@ -49,19 +51,9 @@ options:
     description: The environment's ACCS base URL, shown in the reports.
     type: str
 attributes:
-  check_mode:
-    support: full
-    description: Nothing is written in check mode.
   diff_mode:
     support: full
     description: With C(--diff), drift shows as expected (before) against actual (after) values, one diff per store.
-  action:
-    support: full
-    description: An action plugin; it runs on the controller, in the worker of the task, whatever the host's connection.
-  platform:
-    support: full
-    platforms: all
-    description: Writes on the controller only.
 notes:
   - The reports hold store configuration values, never a token or secret.
   - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.

@@ -168,17 +168,31 @@ token_expires_at:
   description: Expiry of the access token used, ISO-8601 UTC.
   returned: with O(vault_path) or O(client_id)
   type: str
+error_kind:
+  description:
+    - Why the task failed, as a stable word to branch on (the C(msg) sentence may be reworded).
+    - C(config) the options or the credential document are unusable; C(transport) no usable answer (connection,
+      TLS, timeout, body); C(ims) IMS refused the token request; C(ims_invalid_grant) the code or refresh token
+      is expired, used or revoked; C(ims_invalid_client) IMS refused the client id or secret.
+    - C(vault_unavailable) Vault is unreachable, sealed or failing; C(vault_denied) permission denied or login
+      refused; C(vault_not_found) no document at the path; C(vault_kv1) the mount is a KV version 1 engine;
+      C(vault_deleted) the document's current version is deleted; C(vault_write) IMS issued a token that Vault did
+      not store (a rotated refresh token is in C(recovery_file)); C(vault_conflict) concurrent writers kept
+      changing the document; C(vault) another Vault failure.
+    - C(accs_api) ACCS answered a status not in O(status_code) (C(status) holds it).
+    - C(internal) an unexpected error (a bug); its traceback, secrets masked, is in C(exception), shown at C(-vvv).
+  returned: on failure, except for option errors reported by Ansible's argument validation
+  type: str
+  sample: vault_deleted
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_accs_rest, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_REST_RULES, ACCS_REST_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import ACCS_REST, run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=ACCS_REST_SPEC, supports_check_mode=True, **ACCS_REST_RULES)
-    run_in_module(module, run_accs_rest)
+    run_module(AnsibleModule, ACCS_REST)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ changes:
   returned: always
   type: list
   elements: dict
-  sample: [{"path": "general/locale/code", "scope": "default", "scope_code": null, "action": "update",
+  sample: [{"path": "general/locale/code", "scope": "default", "scope_code": null, "action": "updated",
             "before": "fr_FR", "after": "en_US"}]
 unchanged:
   description: How many declared settings already held their value.
@@ -167,14 +167,12 @@ token_expires_at:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import ACCS_CONNECTION_RULES, SYSTEM_CONFIG_SPEC
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import SYSTEM_CONFIG
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=SYSTEM_CONFIG_SPEC, supports_check_mode=True, **ACCS_CONNECTION_RULES)
-    run_in_module(module, run_system_config)
+    run_module(AnsibleModule, SYSTEM_CONFIG)
 
 
 if __name__ == "__main__":

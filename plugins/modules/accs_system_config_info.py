@@ -130,17 +130,12 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
-    SYSTEM_CONFIG_INFO_RULES,
-    SYSTEM_CONFIG_INFO_SPEC,
-)
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import run_system_config_info
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._system_config import SYSTEM_CONFIG_INFO
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=SYSTEM_CONFIG_INFO_SPEC, supports_check_mode=True, **SYSTEM_CONFIG_INFO_RULES)
-    run_in_module(module, run_system_config_info)
+    run_module(AnsibleModule, SYSTEM_CONFIG_INFO)
 
 
 if __name__ == "__main__":

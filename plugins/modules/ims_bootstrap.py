@@ -13,7 +13,10 @@ description:
   - The one human step of the collection. Builds the IMS authorize URL (the scopes always include C(offline_access),
     a random C(state), PKCE with C(S256)), prints it on a line of its own, gets the authorization code back from
     the browser, exchanges it with IMS and stores the refresh token (and the first access token) in the Vault KV
-    version 2 document at O(vault_path). The document is created when missing; its client fields are kept.
+    version 2 document at O(vault_path). The document is created when missing; its other fields are kept.
+  - The client the code was issued to is stored with the refresh token. A O(client_id) or O(client_secret) that
+    differs from the document's replaces it, with a warning naming the key; a replaced C(client_id) takes the
+    old client's C(client_secret) and C(client_secrets) with it.
   - Runs entirely on the controller, whatever the host's connection, in the worker process of the task (an action
     plugin). The state, the PKCE verifier and the code never appear in task results.
   - O(step=listen) does it all in one task. It waits on a loopback listener (V(http://127.0.0.1:<port>/callback))
@@ -49,14 +52,15 @@ options:
     type: str
   client_id:
     description:
-      - IMS client id (API key) of the credential. Required with O(step=listen) and O(step=authorize); with
-        O(step=exchange) the session's client id is used (a different value fails).
+      - IMS client id (API key) of the credential. With O(step=listen) and O(step=authorize) it defaults to the
+        document's C(client_id) (required when the document has none); with O(step=exchange) the session's client
+        id is used (a different value fails).
     type: str
   client_secret:
     description:
       - Client secret of a confidential client, used for the code exchange. Public clients use PKCE only and leave
         it out. When not given, the document's C(client_secret) or C(client_secrets) are used.
-      - Stored in the document when the document has no client secret yet.
+      - Stored in the document, replacing a different stored C(client_secret) (with a warning).
     type: str
   scopes:
     description:
@@ -179,4 +183,22 @@ session:
   description: Handle of the pending authorization, for O(step=exchange). Not a secret; the session file is private.
   returned: with O(step=authorize)
   type: str
+error_kind:
+  description:
+    - Why the task failed, as a stable word to branch on (the C(msg) sentence may be reworded).
+    - C(config) the options or the credential document are unusable; C(transport) no usable answer (connection,
+      TLS, timeout, body); C(ims) IMS refused the token request; C(ims_invalid_grant) the code or refresh token
+      is expired, used or revoked; C(ims_invalid_client) IMS refused the client id or secret.
+    - C(vault_unavailable) Vault is unreachable, sealed or failing; C(vault_denied) permission denied or login
+      refused; C(vault_not_found) no document at the path; C(vault_kv1) the mount is a KV version 1 engine;
+      C(vault_deleted) the document's current version is deleted; C(vault_write) IMS issued a token that Vault did
+      not store (a rotated refresh token is in C(recovery_file)); C(vault_conflict) concurrent writers kept
+      changing the document; C(vault) another Vault failure.
+    - C(bootstrap) no redirect arrived, or IMS issued no refresh token; C(bootstrap_state_mismatch) the redirect's
+      state is not the one sent (possible CSRF); C(bootstrap_not_a_redirect) the pasted text is not the redirect;
+      C(ims_authorization_denied) IMS redirected back with an error.
+    - C(internal) an unexpected error (a bug); its traceback, secrets masked, is in C(exception), shown at C(-vvv).
+  returned: on failure, except for option errors reported by Ansible's argument validation
+  type: str
+  sample: vault_deleted
 '''

@@ -34,7 +34,8 @@ options:
     description:
       - V(refresh_token) is the default when the credential has a refresh token, else V(client_credentials).
       - V(authorization_code) exchanges O(code); with O(vault_path) the new refresh token is stored in the document
-        (created if missing, client fields kept).
+        (created if missing, other fields kept) with the O(client_id) and O(client_secret) given, which replace
+        different stored ones with a warning.
     type: str
     choices: [authorization_code, refresh_token, client_credentials]
   refresh_token:
@@ -136,17 +137,30 @@ vault_path:
   description: The credential's path.
   returned: with O(vault_path)
   type: str
+error_kind:
+  description:
+    - Why the task failed, as a stable word to branch on (the C(msg) sentence may be reworded).
+    - C(config) the options or the credential document are unusable; C(transport) no usable answer (connection,
+      TLS, timeout, body); C(ims) IMS refused the token request; C(ims_invalid_grant) the code or refresh token
+      is expired, used or revoked; C(ims_invalid_client) IMS refused the client id or secret.
+    - C(vault_unavailable) Vault is unreachable, sealed or failing; C(vault_denied) permission denied or login
+      refused; C(vault_not_found) no document at the path; C(vault_kv1) the mount is a KV version 1 engine;
+      C(vault_deleted) the document's current version is deleted; C(vault_write) IMS issued a token that Vault did
+      not store (a rotated refresh token is in C(recovery_file)); C(vault_conflict) concurrent writers kept
+      changing the document; C(vault) another Vault failure.
+    - C(internal) an unexpected error (a bug); its traceback, secrets masked, is in C(exception), shown at C(-vvv).
+  returned: on failure, except for option errors reported by Ansible's argument validation
+  type: str
+  sample: vault_deleted
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import run_ims_token, run_in_module
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_TOKEN_RULES, IMS_TOKEN_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import IMS_TOKEN, run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=IMS_TOKEN_SPEC, supports_check_mode=True, **IMS_TOKEN_RULES)
-    run_in_module(module, run_ims_token)
+    run_module(AnsibleModule, IMS_TOKEN)
 
 
 if __name__ == "__main__":

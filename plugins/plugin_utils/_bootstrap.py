@@ -33,25 +33,24 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, split_scopes
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError, one_line
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._ims import DEFAULT_IMS_URL, ImsClient, pkce_pair
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import HTTP_SPEC, VAULT_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import (
+    BOOTSTRAP_DEFAULT_SCOPES,
+    BOOTSTRAP_SPEC,
+    option_default,
+)
 
-try:
-    from ansible.module_utils.basic import env_fallback
-except ImportError:  # pragma: no cover - ansible-core is always there
-    env_fallback = None
-
-DEFAULT_SCOPES = ["AdobeID", "openid", "offline_access", "additional_info.roles", "commerce.accs"]
+DEFAULT_SCOPES = BOOTSTRAP_DEFAULT_SCOPES
 OFFLINE_ACCESS = "offline_access"
 LOOPBACK_HOST = "127.0.0.1"
 CALLBACK_PATH = "/callback"
-DEFAULT_PORT = 8765
-DEFAULT_WAIT = 300
+DEFAULT_PORT = option_default(BOOTSTRAP_SPEC, "redirect_port")
 DEFAULT_SESSION_DIR = "~/.ansible/adobe_commerce_accs/bootstrap"
 STALE_SESSION_AGE = 86400          # unreadable session files older than this are removed
-MAX_ERROR_TEXT = 200
 _SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 _ERROR_CODE_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
 
@@ -59,35 +58,17 @@ STATE_MISMATCH = (
     "The state in the redirect did not match the one this bootstrap sent, so its code was not used (possible "
     "cross-site request forgery): start the bootstrap again and open only the URL it prints.")
 
-# The options of the ims_bootstrap action (documented in plugins/modules/ims_bootstrap.py).
-BOOTSTRAP_SPEC = dict(
-    step=dict(type="str", default="listen", choices=["listen", "authorize", "exchange"]),
-    client_id=dict(type="str"),
-    client_secret=dict(type="str", no_log=True),
-    scopes=dict(type="list", elements="str", default=list(DEFAULT_SCOPES)),
-    ims_url=dict(type="str", default=DEFAULT_IMS_URL),
-    ims_client_auth=dict(type="str", default="basic", choices=["basic", "post"]),
-    redirect_port=dict(type="int", default=DEFAULT_PORT),
-    wait_timeout=dict(type="int", default=DEFAULT_WAIT),
-    session=dict(type="str"),
-    redirect_url=dict(type="str", no_log=True),
-    session_dir=dict(type="path", fallback=(env_fallback, ["ACCS_BOOTSTRAP_DIR"])),
-    recovery_dir=dict(type="path", fallback=(env_fallback, ["ACCS_RECOVERY_DIR"])),
-    **VAULT_SPEC, **HTTP_SPEC
-)
-BOOTSTRAP_RULES = dict(
-    required_if=[("step", "listen", ("client_id", "vault_path")),
-                 ("step", "authorize", ("client_id", "vault_path")),
-                 ("step", "exchange", ("session", "redirect_url"))],
-)
-
 
 class BootstrapError(AccsError):
     """The authorization did not produce a code (no callback, refused, forged)."""
 
+    kind = "bootstrap"
+
 
 class StateMismatchError(BootstrapError):
     """The redirect's state is not the one sent: possible CSRF."""
+
+    kind = "bootstrap_state_mismatch"
 
     def __init__(self):
         super().__init__(STATE_MISMATCH)
@@ -96,9 +77,13 @@ class StateMismatchError(BootstrapError):
 class AuthorizationDeniedError(BootstrapError):
     """IMS redirected back with ``error`` instead of a code."""
 
+    kind = "ims_authorization_denied"
+
 
 class NotARedirectError(BootstrapError):
     """The text holds neither a code nor an error."""
+
+    kind = "bootstrap_not_a_redirect"
 
 
 def bootstrap_scopes(scopes):
@@ -116,8 +101,9 @@ def new_state():
     return secrets.token_urlsafe(32)
 
 
-def redirect_uri_for(port):
-    return "http://%s:%d%s" % (LOOPBACK_HOST, port, CALLBACK_PATH)
+def redirect_uri_for(port, host=LOOPBACK_HOST, path=CALLBACK_PATH):
+    """The loopback redirect URI the credential must allow: http://127.0.0.1:<port>/callback."""
+    return "http://%s:%d%s" % (host, port, path)
 
 
 def check_port(port):
@@ -168,12 +154,6 @@ def _single(params, name):
     return values[0]
 
 
-def _clean(text, limit=MAX_ERROR_TEXT):
-    if not isinstance(text, str):
-        return ""
-    return " ".join(text.split())[:limit]
-
-
 def parse_callback(text, expected_state, redirect_uri=None):
     """The authorization code in a redirect address (or its query string), after checking ``state``.
 
@@ -198,8 +178,8 @@ def parse_callback(text, expected_state, redirect_uri=None):
         raise StateMismatchError()
     error = _single(params, "error")
     if error is not None:
-        code_name = _clean(_ERROR_CODE_RE.sub("_", error), 64) or "error"
-        description = _clean(_single(params, "error_description"))
+        code_name = one_line(_ERROR_CODE_RE.sub("_", error), 64) or "error"
+        description = one_line(_single(params, "error_description"))
         raise AuthorizationDeniedError(
             "IMS did not authorize the request (%s%s): fix what IMS names (the client id, the scopes, or the redirect "
             "URI allowed for the credential in the Adobe Developer Console) or approve the consent, then start the "
@@ -322,7 +302,7 @@ class CallbackListener:
 
     @property
     def redirect_uri(self):
-        return "http://%s:%d%s" % (self.host, self.port, self.path)
+        return redirect_uri_for(self.port, self.host, self.path)
 
     def _finish(self, code=None, error=None):
         self._code, self._error = code, error

@@ -17,13 +17,7 @@ so a JUnit report has one test case per check and one failure per drift.
 
 from __future__ import annotations
 
-import datetime
-import difflib
-import html
 import json
-import os
-import re
-from xml.sax.saxutils import quoteattr, escape as xml_escape
 
 # Built-in rules, in report order; each can be turned off with accs_audit_rules.
 BUILTIN_RULES = ("secure_urls_https", "store_view_has_config", "config_website_known")

@@ -9,7 +9,6 @@ Pure functions: the action plugins write what these return.
 from __future__ import annotations
 
 import datetime
-import difflib
 import html
 import json
 import os
@@ -26,6 +25,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import 
     show,
     show_expected,
 )
+
 
 # --------------------------------------------------------------------------- files
 def safe_name(name):
@@ -223,15 +223,6 @@ def drift_diff(name, result):
                       "after_header": "%s store %s (actual)" % (name, store),
                       "before": "".join(before), "after": "".join(after)})
     return diffs
-
-
-def unified_diff_text(diffs):
-    """The diff entries as plain unified diff text (for tests and logs)."""
-    out = []
-    for d in diffs:
-        out.extend(difflib.unified_diff(d["before"].splitlines(True), d["after"].splitlines(True),
-                                        "before: " + d["before_header"], "after: " + d["after_header"]))
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------- fleet report

@@ -190,9 +190,10 @@ class EmulatorControl:
     def set_tenant(self, tenant, **data):
         """(Re)create a tenant: default data overlaid with data (storeConfigs, storeViews, websites,
         storeGroups, products_count, products, repeat_last_page, required_org_id, system_config,
-        system_config_mode).  system_config (list of {path, value, scope, scope_code}) replaces the
-        fresh-installation values; system_config_mode ({inherit, unknown_paths, echo_scope_code,
-        obscured}) overlays the default switches."""
+        system_config_mode, extensibility_mode).  system_config (list of {path, value, scope,
+        scope_code}) replaces the fresh-installation values; system_config_mode ({inherit,
+        unknown_paths, echo_scope_code, obscured}) and extensibility_mode (README, "Extensibility")
+        overlay the default switches."""
         return self._call("POST", "/tenants/" + tenant, data)
 
     def get_tenant(self, tenant):
@@ -249,6 +250,50 @@ class EmulatorControl:
         """[{path, scopes, default, sensitive}] sorted by path: every path the emulator knows."""
         return self._call("GET", "/system_config/catalog")
 
+    # ---- extensibility (webhooks, event subscriptions, providers, eventing config) --------------
+
+    def set_extensibility(self, tenant, webhooks=None, subscriptions=None, providers=None, default_provider=None):
+        """Seed a tenant's extensibility state; each part given replaces what was stored (None:
+        left as it is).  Items in the API's input shapes: webhooks as ``webhooks/subscribe``'s
+        ``webhook`` (validated and normalised as a subscribe is, but not against the supported
+        list), subscriptions as ``eventSubscribe``'s ``event`` plus optional ``enabled`` (True),
+        providers as ``eventProvider``'s ``eventProvider`` (optional integer ``id``; assigned when
+        absent), default_provider ``{provider_id, instance_id, workspace_configuration, label,
+        description}`` (``{}``: no default provider).  Returns extensibility(tenant)."""
+        body = {}
+        for name, value in (("webhooks", webhooks), ("subscriptions", subscriptions), ("providers", providers),
+                            ("default_provider", default_provider)):
+            if value is not None:
+                body[name] = value
+        return self._call("POST", "/tenants/%s/extensibility" % tenant, body)
+
+    def extensibility(self, tenant):
+        """What the tenant stores: {"webhooks": [...], "subscriptions": [... with "enabled"],
+        "providers": [... the default one first (``default: true``, no ``id``), then the others
+        (``default: false``, integer ``id``)], "eventing_config": {...}}; secrets in plain text."""
+        return self._call("GET", "/tenants/%s/extensibility" % tenant)
+
+    def set_extensibility_mode(self, tenant, **switches):
+        """Set extensibility switches of a tenant (see README, "Extensibility"); a value None
+        leaves a switch as it is.  Returns every switch."""
+        return self._call("POST", "/tenants/%s/extensibility_mode" % tenant, switches)
+
+    def extensibility_mode(self, tenant):
+        return self._call("GET", "/tenants/%s/extensibility_mode" % tenant)
+
+    def set_supported(self, tenant, webhooks=None, events=None):
+        """Replace the tenant's supported webhook and/or event names (lists of strings; None:
+        unchanged).  Returns {"webhooks": [...], "events": [...]}."""
+        body = {}
+        for name, value in (("webhooks", webhooks), ("events", events)):
+            if value is not None:
+                body[name] = value if isinstance(value, str) else list(value)  # a str: the server says no
+        return self._call("POST", "/tenants/%s/supported" % tenant, body)
+
+    def supported(self, tenant):
+        """{"webhooks": [...], "events": [...]}: the tenant's supported lists."""
+        return self._call("GET", "/tenants/%s/supported" % tenant)
+
     def add_fault(self, match, times=1, status=None, retry_after=None, body=None, json=None, delay=None,
                   drop=False, process=False):
         """Queue a fault for an endpoint key (e.g. 'ims.token', 'ims.token.refresh_token',
@@ -297,8 +342,10 @@ class EmulatorControl:
 
     def secrets_by_kind(self):
         """{'client_secrets', 'codes', 'code_verifiers', 'refresh_tokens', 'access_tokens',
-        'id_tokens', 'config_secrets', 'all'} -> lists.  config_secrets: every value a tenant
-        stored at a sensitive configuration path (seeded or PUT)."""
+        'id_tokens', 'config_secrets', 'webhook_client_secrets', 'webhook_header_values',
+        'workspace_configurations', 'all'} -> lists.  config_secrets: every value a tenant
+        stored at a sensitive configuration path (seeded or PUT); the webhook and workspace kinds:
+        every value given to the extensibility endpoints or seeded."""
         return self._call("GET", "/secrets")
 
     # ---- helpers for tests -------------------------------------------------------------

@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from . import data as tenant_data
+from . import extensibility as ext
 from . import system_config as sysconf
 from .config_catalog import CATALOG as CONFIG_CATALOG
 from .config_catalog import catalog_list as config_catalog_list
@@ -87,6 +88,11 @@ ACL_RESOURCES = {
     "storeGroups": "Magento_Backend::store",
     "products": "Magento_Catalog::products",
     "systemConfig": "Magento_Config::config",
+    "webhooks": "Magento_AdobeCommerceWebhooks::webhooks",
+    "eventSubscriptions": "Magento_AdobeCommerceEventsClient::event_list",
+    "eventProviders": "Magento_AdobeCommerceEventsClient::event_provider",
+    "eventingConfig": "Magento_AdobeIoEventsClient::configuration_update",
+    "ioEventsCheck": "Magento_AdobeIoEventsClient::configuration_check",
     "unknown": "Magento_Backend::admin",
 }
 
@@ -97,6 +103,24 @@ MAX_ACCS_URL = 8192  # bytes of path + "?" + query an ACCS request may have (the
 HUGE_TARGET_BYTES = 6 * 1024 * 1024
 
 DROP = object()  # handler result: close the connection without answering
+
+
+EXT_ENDPOINTS = ("webhooks", "eventSubscriptions", "eventProviders", "eventingConfig", "ioEventsCheck")
+
+
+def ext_endpoint(rest):
+    """The endpoint key of an extensibility path (after /V1/), or None."""
+    if rest.startswith("webhooks/"):
+        return "webhooks"
+    if rest == "eventing/updateConfiguration":
+        return "eventingConfig"
+    if rest == "adobe_io_events/check_configuration":
+        return "ioEventsCheck"
+    if rest in ("eventing/eventProvider", "eventing/getEventProviders") or rest.startswith("eventing/eventProvider/"):
+        return "eventProviders"
+    if rest.startswith("eventing/"):
+        return "eventSubscriptions"
+    return None
 
 
 class Response:
@@ -290,6 +314,7 @@ class App:
                 "access_tokens": [],
                 "id_tokens": [],
                 "config_secrets": [],
+                **{kind: [] for kind in ext.SECRET_KINDS},
             }
 
     def _remember_secret(self, kind, value):
@@ -444,6 +469,8 @@ class App:
             if endpoint is None:
                 if rest == "system/config":
                     endpoint = "systemConfig"
+                elif ext_endpoint(rest):
+                    endpoint = ext_endpoint(rest)
                 elif rest == "products":
                     endpoint = "products"
                 elif rest.startswith("products/") and "/" not in rest[len("products/"):]:
@@ -961,7 +988,30 @@ class App:
                 return self._accs_products(req, data, sku)
             if endpoint == "systemConfig":
                 return self._accs_system_config(req, record, data, rec["client_id"])
+            if endpoint in EXT_ENDPOINTS:
+                return self._accs_extensibility(req, record, data, endpoint, rec["client_id"])
             return commerce_error(404, "Request does not match any route.")
+
+    def _accs_extensibility(self, req, record, data, endpoint, client_id):
+        record["client_id"] = client_id
+        state, mode = data["ext"], data["ext_mode"]
+        rest = re.match(r"^/[^/]+/V1/(.+?)/?$", req.path).group(1)
+        if endpoint == "webhooks":
+            status, body, info = ext.webhooks(state, mode, req.method, rest[len("webhooks/"):], req.body)
+        elif endpoint == "eventSubscriptions":
+            status, body, info = ext.subscriptions(state, mode, req.method, rest[len("eventing/"):], req.body)
+        elif endpoint == "eventProviders":
+            status, body, info = ext.providers(state, mode, req.method, rest[len("eventing/"):], req.body)
+        elif endpoint == "eventingConfig":
+            status, body, info = ext.update_configuration(state, mode, req.method, req.body)
+        else:
+            status, body, info = ext.check_configuration(state, mode, req.method)
+        for key in ("ext_action", "ext_identity", "ext_applied"):
+            if key in info:
+                record[key] = info[key]
+        for kind, value in info["secrets"]:
+            self._remember_secret(kind, value)
+        return json_response(status, body)
 
     def _accs_system_config(self, req, record, data, client_id):
         globs = self.config_restrictions.get(client_id, [])
@@ -1173,6 +1223,9 @@ class App:
         mt = re.match(r"^/tenants/([^/]+)/(system_config|system_config_mode)$", path)
         if mt:
             return self._control_system_config(m, unquote(mt.group(1)), mt.group(2), body)
+        mt = re.match(r"^/tenants/([^/]+)/(extensibility|extensibility_mode|supported)$", path)
+        if mt:
+            return self._control_extensibility(m, unquote(mt.group(1)), mt.group(2), body)
         if path == "/system_config/catalog" and m == "GET":
             return json_response(200, config_catalog_list())
         if path == "/system_config/restrictions":
@@ -1273,6 +1326,35 @@ class App:
             return json_response(404, {"error": "no control endpoint %s system_config_mode" % m})
         return json_response(200, dict(data["system_config_mode"]))
 
+    def _control_extensibility(self, m, tenant, what, body):
+        data = self.tenants.get(tenant)
+        if data is None:
+            return json_response(404, {"error": "no tenant %s" % tenant})
+        if m not in ("GET", "POST"):
+            return json_response(404, {"error": "no control endpoint %s %s" % (m, what)})
+        state = data["ext"]
+        try:
+            if what == "extensibility":
+                if m == "POST":
+                    unknown = set(body) - {"webhooks", "subscriptions", "providers", "default_provider"}
+                    if unknown:
+                        raise _ControlError("unknown fields: %s" % ", ".join(sorted(unknown)))
+                    for kind, value in ext.control_set(state, **body):
+                        self._remember_secret(kind, value)
+                return json_response(200, ext.control_view(state))
+            if what == "extensibility_mode":
+                if m == "POST":
+                    data["ext_mode"] = ext.build_mode(body, data["ext_mode"])
+                return json_response(200, dict(data["ext_mode"]))
+            if m == "POST":
+                unknown = set(body) - {"webhooks", "events"}
+                if unknown:
+                    raise _ControlError("unknown fields: %s" % ", ".join(sorted(unknown)))
+                return json_response(200, ext.control_supported(state, body.get("webhooks"), body.get("events")))
+            return json_response(200, ext.control_supported(state))
+        except ValueError as exc:
+            raise _ControlError(str(exc))
+
     def _control_add_client(self, body):
         client_id = _need_str(body, "client_id")
         public = body.get("public", False)
@@ -1367,11 +1449,16 @@ class App:
             t["required_org_id"] = org
         unknown = set(body) - {
             "storeConfigs", "storeViews", "websites", "storeGroups", "products_count", "products",
-            "repeat_last_page", "required_org_id", "system_config", "system_config_mode",
+            "repeat_last_page", "required_org_id", "system_config", "system_config_mode", "extensibility_mode",
         }
         if unknown:
             raise _ControlError("unknown tenant fields: %s" % ", ".join(sorted(unknown)))
         t["created"] = []
+        t["ext"] = ext.new_state()
+        try:
+            t["ext_mode"] = ext.build_mode(body.get("extensibility_mode") or {})
+        except ValueError as exc:
+            raise _ControlError(str(exc))
         # system configuration: after websites and store views, whose codes it is checked against
         t["system_config"] = {}
         try:
@@ -1392,7 +1479,8 @@ class App:
 
     def _tenant_view(self, tenant):
         t = self.tenants[tenant]
-        out = {k: v for k, v in t.items() if k not in ("created", "system_config")}
+        out = {k: v for k, v in t.items() if k not in ("created", "system_config", "ext", "ext_mode")}
+        out["extensibility_mode"] = dict(t["ext_mode"])
         out["created_products"] = list(t["created"])
         out["system_config"] = sysconf.stored_list(t)
         return out

@@ -227,6 +227,18 @@ def role_host(emulator, cred, **extra) -> dict:
     return values
 
 
+def role_fact(result, host: str, fact: str, tasks) -> dict:
+    """The fact ``fact`` a role set for ``host``, from the first of ``tasks`` (set_fact tasks) that printed it."""
+    for task in tasks:
+        try:
+            found = result.task_results(task).get(host)
+        except KeyError:
+            continue
+        if found and "ansible_facts" in found:
+            return found["ansible_facts"][fact]
+    raise AssertionError("no %s fact printed for %s" % (fact, host))
+
+
 def ims_token_requests(emulator, client_id: str, grant: str | None = None) -> list[dict]:
     """The emulator's records of token requests by ``client_id`` (optionally one grant), in order."""
     key = "ims.token.%s" % grant if grant else "ims.token"

@@ -245,26 +245,26 @@ def test_error_messages(run_playbook, emulator, openbao, shared, secret_registry
               r"it persists\."
     expected = {
         "401 bare token": r"ACCS answered HTTP 401 for GET /V1/store/websites: \"The consumer isn't authorized to access "
-                          r"Magento_Backend::store\.\" \(x-debug-id %s\); the access token is invalid, expired or lacks the "
+                          r"Magento_Backend::store\.\", x-debug-id %s; the access token is invalid, expired or lacks the "
                           r"commerce\.accs scope: pass a fresh token, or use vault_path so the module renews it "
                           r"itself\." % d,
         "401 after refresh": r"ACCS answered HTTP 401 for GET /V1/store/websites: \"The consumer isn't authorized to "
-                             r"access Magento_Backend::store\.\" \(x-debug-id %s\); the token was refused even after a "
+                             r"access Magento_Backend::store\.\", x-debug-id %s; the token was refused even after a "
                              r"refresh: check that the credential has the commerce\.accs scope and belongs to this "
                              r"instance's IMS organization\." % d,
         "403 org": r"ACCS answered HTTP 403 for GET /V1/store/websites: \"The organization %s is not allowed to access "
-                   r"tenant %s\.\" \(x-debug-id %s\); the credential's organization or permissions do not allow this: "
+                   r"tenant %s\.\", x-debug-id %s; the credential's organization or permissions do not allow this: "
                    r"check org_id \(x-gw-ims-org-id\) and the integration's role in the Commerce admin\."
                    % (esc(shared.org_id), esc(strict), d),
-        "404 tenant": r"ACCS answered HTTP 404 for GET /V1/store/websites: \"Tenant no-such-tenant not found\.\" \(x-debug-id "
-                      r"%s\); check base_url \(region and tenant id\) and path\." % d,
+        "404 tenant": r"ACCS answered HTTP 404 for GET /V1/store/websites: \"Tenant no-such-tenant not found\.\", x-debug-id "
+                      r"%s; check base_url \(region and tenant id\) and path\." % d,
         "503 after retries": r"ACCS answered HTTP 503 for GET /V1/store/storeGroups: \"Internal Error\. Details are "
-                             r"available in Magento log file\. Report ID: webapi-[0-9a-f]+\" \(x-debug-id %s\); %s"
+                             r"available in Magento log file\. Report ID: webapi-[0-9a-f]+\", x-debug-id %s; %s"
                              % (d, failing),
         "html": r"ACCS answered HTTP 500 for GET /V1/store/storeViews with an HTML error page from a gateway or "
-                r"proxy \(x-debug-id %s\); %s" % (d, failing),
+                r"proxy, x-debug-id %s; %s" % (d, failing),
         "not json": r"ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON, of type "
-                    r"application/json instead of JSON \(x-debug-id %s\): check that base_url points at the ACCS "
+                    r"application/json instead of JSON, x-debug-id %s: check that base_url points at the ACCS "
                     r"REST API \(https://<region>\.api\.commerce\.adobe\.com/<tenant-id>\)\." % d,
         "timeout": r"ACCS at %s did not answer within 1 s: check that the URL is right and the service is up, then "
                    r"run again\." % esc(_hostport(emulator.url)),

@@ -368,3 +368,60 @@ def test_paste_mode_without_a_terminal_in_two_runs(bootstrap, emulator_clean, op
     assert exchange["client_auth"] == "none"
     for run in (first, second):
         _assert_output_clean(run.text, emulator, url)
+
+
+# ------------------------------------------------------------------------------------------- existing documents
+
+def test_bootstrap_stores_the_client_it_was_given_over_a_different_stored_one(bootstrap, emulator_clean, openbao):
+    """Issue 13, defect 3: the new refresh token is stored with the client it was issued to, with a warning."""
+    emulator = emulator_clean
+    old_id, old_secret = "cid-old-" + uuid.uuid4().hex[:8], "sec-old-" + uuid.uuid4().hex
+    new_id, new_secret = "cid-new-" + uuid.uuid4().hex[:8], "sec-new-" + uuid.uuid4().hex
+    for cid, sec in ((old_id, old_secret), (new_id, new_secret)):
+        emulator.add_client(cid, client_secrets=[sec], grants=["authorization_code", "refresh_token"])
+    path = "bootstrap-%s/moved" % uuid.uuid4().hex[:8]
+    openbao.client().secrets.kv.v2.create_or_update_secret(path=path, secret={
+        "client_id": old_id, "client_secret": old_secret, "client_secrets": [old_secret], "org_id": "ORG1@AdobeOrg"})
+
+    run = bootstrap("listen-new-client", _base_vars(emulator, path, new_id, accs_client_secret=new_secret,
+                                                     accs_redirect_port=0))
+    url = run.authorize_url()
+    requests.get(_follow_authorize(emulator, url), timeout=30)
+    assert run.finish() == 0, run.text[-3000:]
+
+    doc, version = _read(openbao, path)
+    assert version == 2
+    assert doc["client_id"] == new_id and doc["client_secret"] == new_secret and "client_secrets" not in doc
+    assert doc["org_id"] == "ORG1@AdobeOrg"
+    _assert_pkce_authorize(emulator, new_id)
+    # the refresh token belongs to the client stored with it: IMS refreshes it for that client
+    refreshed = requests.post(emulator.token_url, verify=emulator.ca_path, timeout=30,
+                              auth=(doc["client_id"], doc["client_secret"]), data={"grant_type": "refresh_token", "refresh_token": doc["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    warnings = " ".join(run.text.split())
+    assert "replacing a different stored client_id" in warnings
+    assert "client_secret" in warnings and "client_secrets" in warnings
+    _assert_output_clean(run.text, emulator, url)
+
+
+def test_bootstrap_takes_the_client_id_of_the_document(bootstrap, emulator_clean, openbao):
+    """Issue 13, defect 3: accs_client_id is optional when the document already names the client."""
+    emulator = emulator_clean
+    client_id, secret = "cid-" + uuid.uuid4().hex[:8], "sec-" + uuid.uuid4().hex
+    emulator.add_client(client_id, client_secrets=[secret], grants=["authorization_code", "refresh_token"])
+    path = "bootstrap-%s/known" % uuid.uuid4().hex[:8]
+    openbao.client().secrets.kv.v2.create_or_update_secret(path=path, secret={
+        "client_id": client_id, "client_secret": secret})
+
+    variables = _base_vars(emulator, path, client_id, accs_redirect_port=0)
+    del variables["accs_client_id"]
+    run = bootstrap("listen-document-client", variables)
+    url = run.authorize_url()
+    assert _query(url)["client_id"] == client_id
+    requests.get(_follow_authorize(emulator, url), timeout=30)
+    assert run.finish() == 0, run.text[-3000:]
+    doc, version = _read(openbao, path)
+    assert version == 2 and doc["client_id"] == client_id and doc["client_secret"] == secret
+    assert emulator.check_refresh_token(doc["refresh_token"]) is True
+    assert "WARNING" not in run.text
+    _assert_output_clean(run.text, emulator, url)

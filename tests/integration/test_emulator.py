@@ -1639,3 +1639,876 @@ def test_schema_copy_matches_shared_reference():
     if not shared.exists():
         pytest.skip("shared/reference not beside the clone")
     assert (_REPO_ROOT / "tests" / "emulator" / "accs-openapi.yaml").read_bytes() == shared.read_bytes()
+
+
+# ------------------------------------------------------------------------------------------
+# extensibility: webhooks, event subscriptions, event providers, eventing configuration
+
+EXT_KEYS = ("webhooks", "eventSubscriptions", "eventProviders", "eventingConfig", "ioEventsCheck")
+WH_EXISTS_PAAS = "The webhook already exists in the app/etc/env.php configuration file."
+WH_MISSING_PAAS = ("The webhook could not be deleted. The webhook does not exist in the app/etc/env.php "
+                   "configuration file.")
+WS_CONFIG = '{"project": {"id": "4566206088344794932", "org": {"id": "A1B2C3@AdobeOrg"}, "secret": "ws-EXT-secret"}}'
+PROVIDER_1 = "1902bc50-1234-41e8-955b-af4a9667823f"
+PROVIDER_DEFAULT = "ad667bc6-8fd4-4bc4-a1c0-4f0a5d8ee2c1"
+
+
+def hook(**kw):
+    out = {"webhook_method": "observer.checkout_cart_product_add_before", "webhook_type": "after",
+           "batch_name": "app1_cart", "hook_name": "app1_validate", "url": "https://app.example.com/validate"}
+    out.update(kw)
+    return out
+
+
+def event(name="app1.observer.catalog_product_save_after", parent="observer.catalog_product_save_after", **kw):
+    out = {"name": name}
+    if parent is not None:
+        out["parent"] = parent
+    out.update(kw)
+    return out
+
+
+def render(body):
+    text = body["message"]
+    params = body.get("parameters")
+    if isinstance(params, list):
+        for i, p in enumerate(params, 1):
+            text = text.replace("%%%d" % i, str(p))
+    elif isinstance(params, dict):
+        for k, v in params.items():
+            text = text.replace("%" + k, str(v))
+    return text
+
+
+def xcall(http, emu, at, method, endpoint, body=None, tenant=TENANT, raw=None, expect=None, headers=None):
+    h = {"Authorization": "Bearer " + at} if at else {}
+    h.update(headers or {})
+    kw = {}
+    if raw is not None:
+        h["Content-Type"] = "application/json"
+        kw["data"] = raw
+    elif body is not None:
+        kw["json"] = body
+    r = http.request(method, emu.accs_url(tenant) + "/V1/" + endpoint, headers=h, timeout=30, **kw)
+    if expect is not None:
+        assert r.status_code == expect, (r.status_code, r.text)
+    return r
+
+
+def subscribe_hook(http, emu, at, w, expect=200):
+    return xcall(http, emu, at, "POST", "webhooks/subscribe", {"webhook": w}, expect=expect).json()
+
+
+def subscribe_event(http, emu, at, e, force=None, expect=200):
+    body = {"event": e}
+    if force is not None:
+        body["force"] = force
+    return xcall(http, emu, at, "POST", "eventing/eventSubscribe", body, expect=expect).json()
+
+
+def hooks_listed(http, emu, at):
+    return xcall(http, emu, at, "GET", "webhooks/list", expect=200).json()
+
+
+def subs_listed(http, emu, at):
+    return xcall(http, emu, at, "GET", "eventing/getEventSubscriptions", expect=200).json()
+
+
+def providers_listed(http, emu, at):
+    return xcall(http, emu, at, "GET", "eventing/eventProvider", expect=200).json()
+
+
+@pytest.fixture
+def xt(emu, http):
+    """A tenant and a token of cid-conf."""
+    add_full_client(emu)
+    emu.set_tenant(TENANT)
+    return cc_token(http, emu)
+
+
+@pytest.fixture
+def xtp(emu, http, xt):
+    """xt with a default provider (with a workspace configuration) and one more provider."""
+    emu.set_extensibility(TENANT, default_provider={"provider_id": PROVIDER_DEFAULT, "instance_id": "acme_prod",
+                                                    "workspace_configuration": WS_CONFIG},
+                          providers=[{"provider_id": PROVIDER_1, "instance_id": "acme_app1", "label": "App 1",
+                                      "description": "App one", "workspace_configuration": WS_CONFIG}])
+    return xt
+
+
+def test_ext_auth_tenant_and_org(emu, http, xt):
+    paths = [("GET", "webhooks/list", "Magento_AdobeCommerceWebhooks::webhooks"),
+             ("POST", "webhooks/subscribe", "Magento_AdobeCommerceWebhooks::webhooks"),
+             ("GET", "eventing/getEventSubscriptions", "Magento_AdobeCommerceEventsClient::event_list"),
+             ("POST", "eventing/eventUnsubscribe/x.y", "Magento_AdobeCommerceEventsClient::event_list"),
+             ("GET", "eventing/eventProvider", "Magento_AdobeCommerceEventsClient::event_provider"),
+             ("DELETE", "eventing/eventProvider/p1", "Magento_AdobeCommerceEventsClient::event_provider"),
+             ("PUT", "eventing/updateConfiguration", "Magento_AdobeIoEventsClient::configuration_update"),
+             ("GET", "adobe_io_events/check_configuration", "Magento_AdobeIoEventsClient::configuration_check")]
+    no_accs = cc_token(http, emu, scope="openid")
+    for method, path, resource in paths:
+        for bad in (None, no_accs, "at-unknown"):
+            r = xcall(http, emu, bad, method, path, {"webhook": hook()}, expect=401)
+            assert r.json() == {"message": "The consumer isn't authorized to access %resources.",
+                                "parameters": {"resources": resource}}
+        r = xcall(http, emu, xt, method, path, {}, tenant="nope", expect=404)
+        assert r.json() == {"message": "Tenant %1 not found.", "parameters": ["nope"]}
+    emu.set_tenant(TENANT, required_org_id="ORG1@AdobeOrg")
+    assert xcall(http, emu, xt, "GET", "webhooks/list").status_code == 403
+    assert xcall(http, emu, xt, "GET", "webhooks/list", headers={"x-gw-ims-org-id": "ORG1@AdobeOrg"}).json() == []
+    assert emu.extensibility(TENANT)["webhooks"] == []  # nothing was written by the refused calls
+    for method, path in (("DELETE", "webhooks/list"), ("GET", "webhooks/subscribe"), ("GET", "webhooks/other"),
+                         ("PATCH", "eventing/eventProvider"), ("GET", "eventing/eventSubscribe"),
+                         ("GET", "eventing/updateConfiguration"), ("POST", "adobe_io_events/check_configuration")):
+        r = xcall(http, emu, xt, method, path, {}, headers={"x-gw-ims-org-id": "ORG1@AdobeOrg"}, expect=404)
+        assert r.json() == {"message": "Request does not match any route."}
+
+
+def test_ext_webhook_subscribe_list_unsubscribe(emu, http, xt):
+    full = hook(url="  https://app.example.com/validate  ", batch_order=100, method="POST", priority=100,
+                required=True, soft_timeout=1000, timeout=2000, ttl=6000,
+                fallback_error_message="Unable to validate product",
+                fields=[{"name": "price", "source": "data.product.price", "converter": "X"},
+                        {"name": "sku"}, {"name": "price", "source": "data.product.final_price"}],
+                rules=[{"field": "data.product.sku", "operator": "regex", "value": "/.*car.*/"},
+                       {"field": "data.product.sku", "operator": "regex", "value": "/.*bike.*/"},
+                       {"field": "data.product.price", "operator": "greaterThan", "value": "10"}],
+                headers=[{"name": "x-app-key", "value": "hdr-value-EXT-0001"}, {"name": "x-app-key",
+                                                                                 "value": "hdr-value-EXT-0002"}],
+                developer_console_oauth={"client_id": "oauth-client", "client_secret": "oauth-secret-EXT-0001",
+                                         "org_id": "A1B2C3@AdobeOrg"})
+    assert subscribe_hook(http, emu, xt, full) == []
+    [listed] = hooks_listed(http, emu, xt)
+    assert listed == {
+        "webhook_method": "observer.checkout_cart_product_add_before", "webhook_type": "after",
+        "batch_name": "app1_cart", "hook_name": "app1_validate", "url": "https://app.example.com/validate",
+        "batch_order": 100, "method": "POST", "priority": 100, "required": True, "soft_timeout": 1000,
+        "timeout": 2000, "ttl": 6000, "fallback_error_message": "Unable to validate product",
+        "fields": [{"name": "price", "source": "data.product.final_price"}, {"name": "sku"}],
+        "rules": [{"field": "data.product.sku", "operator": "regex", "value": "/.*bike.*/"},
+                  {"field": "data.product.price", "operator": "greaterThan", "value": "10"}],
+        "headers": [{"name": "x-app-key", "value": "hdr-value-EXT-0002"}],
+        "developer_console_oauth": {"client_id": "oauth-client", "client_secret": "******",
+                                    "org_id": "A1B2C3@AdobeOrg", "environment": "production"}}
+    stored = emu.extensibility(TENANT)["webhooks"][0]
+    assert stored["developer_console_oauth"]["client_secret"] == "oauth-secret-EXT-0001"
+    # not an upsert: the same identity again (any other values) is refused, nothing changes
+    r = xcall(http, emu, xt, "POST", "webhooks/subscribe", {"webhook": hook(url="https://other")}, expect=400)
+    assert r.json() == {"message": WH_EXISTS_PAAS}
+    assert hooks_listed(http, emu, xt) == [listed]
+    # plugin.magento.X is stored as plugin.X: one identity
+    plugin = "plugin.sales.api.order_management.place"
+    subscribe_hook(http, emu, xt, hook(webhook_method="plugin.magento.sales.api.order_management.place",
+                                       webhook_type="before"))
+    assert hooks_listed(http, emu, xt)[1]["webhook_method"] == plugin
+    subscribe_hook(http, emu, xt, hook(webhook_method=plugin, webhook_type="before"), expect=400)
+    # the same hook name in another batch or type is another identity
+    subscribe_hook(http, emu, xt, hook(batch_name="app1_other"))
+    subscribe_hook(http, emu, xt, hook(webhook_type="before"))
+    assert len(hooks_listed(http, emu, xt)) == 4
+    # unsubscribe uses the identity fields only; plugin.magento. matches too
+    assert xcall(http, emu, xt, "POST", "webhooks/unsubscribe",
+                 {"webhook": hook(webhook_method="plugin.magento.sales.api.order_management.place",
+                                  webhook_type="before", url="ignored")}, expect=200).json() == []
+    xcall(http, emu, xt, "POST", "webhooks/unsubscribe", {"webhook": hook(batch_name="app1_other")}, expect=200)
+    xcall(http, emu, xt, "POST", "webhooks/unsubscribe", {"webhook": hook(webhook_type="before")}, expect=200)
+    assert hooks_listed(http, emu, xt) == [listed]
+    r = xcall(http, emu, xt, "POST", "webhooks/unsubscribe", {"webhook": hook(hook_name="absent")}, expect=400)
+    assert r.json() == {"message": WH_MISSING_PAAS}
+    xcall(http, emu, xt, "POST", "webhooks/unsubscribe", {"webhook": hook()}, expect=200)
+    assert hooks_listed(http, emu, xt) == []
+    # oauth environment staging kept; a hook without oauth has no developer_console_oauth
+    subscribe_hook(http, emu, xt, hook(developer_console_oauth={"client_id": "c", "client_secret": "oauth-secret-EXT-2",
+                                                                "org_id": "o@AdobeOrg", "environment": "staging"}))
+    subscribe_hook(http, emu, xt, hook(hook_name="app1_plain"))
+    first, plain = hooks_listed(http, emu, xt)
+    assert first["developer_console_oauth"]["environment"] == "staging"
+    assert "developer_console_oauth" not in plain
+
+
+def test_ext_webhook_batch_order_applies_to_batch(emu, http, xt):
+    subscribe_hook(http, emu, xt, hook(hook_name="one", batch_order=10))
+    subscribe_hook(http, emu, xt, hook(hook_name="two"))  # takes the batch's order
+    subscribe_hook(http, emu, xt, hook(hook_name="other", batch_name="app1_b2", batch_order=5))
+    assert [h.get("batch_order") for h in hooks_listed(http, emu, xt)] == [10, 10, 5]
+    subscribe_hook(http, emu, xt, hook(hook_name="three", batch_order=300))
+    assert [(h["hook_name"], h["batch_order"]) for h in hooks_listed(http, emu, xt)] == [
+        ("one", 300), ("two", 300), ("other", 5), ("three", 300)]
+
+
+@pytest.mark.parametrize("w, status, message", [
+    (hook(hook_name="app1-validate"), 400, "The hook name can contain only alphanumeric characters and underscores."),
+    (hook(hook_name="a b"), 400, "The hook name can contain only alphanumeric characters and underscores."),
+    (hook(hook_name="h" * 129), 400, "The hook name can not be longer than 128 characters."),
+    (hook(batch_name="app1-cart"), 400, "The batch name can contain only alphanumeric characters and underscores."),
+    (hook(webhook_type="around"), 400, "The webhook type can be one of [before, after]"),
+    (hook(webhook_method="observer.no_such_event"), 400,
+     'The webhook method "observer.no_such_event" is not supported. The list of supported webhooks: '
+     "GET /V1/webhooks/supportedList"),
+    (hook(timeout=-1), 400, 'The "timeout" value must be a non-negative integer.'),
+    (hook(ttl="many"), 400,
+     'The "webhook.ttl" value\'s type is invalid. The "int" type was expected. Verify and try again.'),
+    (hook(rules=[{"field": "f", "operator": "like", "value": "x"}]), 400,
+     'The rule operator "like" is not supported. Supported operators: greaterThan, lessThan, equal, notEqual, '
+     "regex, in, isEmpty, notEmpty"),
+    (hook(developer_console_oauth={"client_id": "c"}), 400,
+     "Values for the following fields must be provided for Developer Console OAuth: client_secret, org_id"),
+    (hook(developer_console_oauth={"client_id": "c", "client_secret": "oauth-secret-EXT-3", "org_id": "o",
+                                   "environment": "dev"}), 400,
+     'The Developer Console OAuth environment "dev" is not valid. Valid environments: production, staging'),
+    (hook(url="   "), 400, '"webhook.url" is required. Enter and try again.'),
+    ({k: v for k, v in hook().items() if k != "hook_name"}, 400,
+     '"webhook.hook_name" is required. Enter and try again.'),
+    (None, 400, '"webhook" is required. Enter and try again.'),
+])
+def test_ext_webhook_validation(emu, http, xt, w, status, message):
+    body = {"webhook": w} if w is not None else {"hook": hook()}
+    r = xcall(http, emu, xt, "POST", "webhooks/subscribe", body, expect=status)
+    assert render(r.json()) == message
+    assert "%" not in r.json()["message"] or r.json().get("parameters")
+    assert emu.extensibility(TENANT)["webhooks"] == []
+    r = xcall(http, emu, xt, "POST", "webhooks/subscribe", raw="{not json", expect=400)
+    assert r.json()["message"] == "Decoding error: %1"
+
+
+@pytest.mark.parametrize("defaults", ["omit", "xml_defaults", "xml_defaults_empty_method"])
+def test_ext_webhook_defaults_switch(emu, http, xt, defaults):
+    assert emu.extensibility_mode(TENANT)["webhook_defaults"] == "omit"
+    emu.set_extensibility_mode(TENANT, webhook_defaults=defaults)
+    subscribe_hook(http, emu, xt, hook(fields=[{"name": "sku"}], priority=7))
+    [listed] = hooks_listed(http, emu, xt)
+    if defaults == "omit":
+        assert listed == dict(hook(), priority=7, fields=[{"name": "sku"}], rules=[], headers=[])
+    else:
+        assert listed == dict(hook(), priority=7, fields=[{"name": "sku", "source": ""}], rules=[], headers=[],
+                              batch_order=0, method="POST" if defaults == "xml_defaults" else "", required=True,
+                              soft_timeout=0, timeout=0, ttl=0, fallback_error_message="")
+
+
+@pytest.mark.parametrize("texts", ["paas", "generic"])
+def test_ext_exists_message_switch(emu, http, xtp, texts):
+    assert emu.extensibility_mode(TENANT)["exists_message"] == "paas"
+    emu.set_extensibility_mode(TENANT, exists_message=texts)
+    subscribe_hook(http, emu, xtp, hook())
+    exists = subscribe_hook(http, emu, xtp, hook(), expect=400)
+    missing = xcall(http, emu, xtp, "POST", "webhooks/unsubscribe", {"webhook": hook(hook_name="x")}, expect=400).json()
+    subscribe_event(http, emu, xtp, event())
+    ev = subscribe_event(http, emu, xtp, event(), expect=400)
+    if texts == "paas":
+        assert exists == {"message": WH_EXISTS_PAAS} and missing == {"message": WH_MISSING_PAAS}
+        assert ev == {"message": 'Event is already subscribed "%1"', "parameters": [event()["name"]]}
+    else:
+        assert exists == {"message": "The webhook already exists."}
+        assert missing == {"message": "The webhook could not be deleted. The webhook does not exist."}
+        assert render(ev) == 'An event subscription with the name "%s" already exists.' % event()["name"]
+    for body in (exists, ev):
+        assert "already" in render(body)
+
+
+@pytest.mark.parametrize("answer", ["empty_list", "true"])
+def test_ext_webhook_write_answer_switch(emu, http, xt, answer):
+    emu.set_extensibility_mode(TENANT, webhook_write_answer=answer)
+    expected = [] if answer == "empty_list" else True
+    assert subscribe_hook(http, emu, xt, hook()) == expected
+    assert xcall(http, emu, xt, "POST", "webhooks/unsubscribe", {"webhook": hook()}, expect=200).json() == expected
+
+
+def test_ext_supported_lists(emu, http, xt):
+    wh = xcall(http, emu, xt, "GET", "webhooks/supportedList", expect=200).json()
+    ev = xcall(http, emu, xt, "GET", "eventing/supportedList", expect=200).json()
+    assert {"name": "observer.checkout_cart_product_add_before"} in wh
+    assert {"name": "observer.sales_quote_add_item"} in wh
+    assert {"name": "plugin.sales.api.order_management.place"} in wh
+    assert {"name": "observer.catalog_product_save_after"} in ev and {"name": "observer.customer_login"} in ev
+    assert all(set(i) == {"name"} for i in wh + ev)
+    assert emu.supported(TENANT) == {"webhooks": [i["name"] for i in wh], "events": [i["name"] for i in ev]}
+    assert emu.set_supported(TENANT, webhooks=["observer.only_this"]) == {
+        "webhooks": ["observer.only_this"], "events": [i["name"] for i in ev]}
+    emu.set_supported(TENANT, events=["observer.only_that"])
+    assert xcall(http, emu, xt, "GET", "webhooks/supportedList").json() == [{"name": "observer.only_this"}]
+    assert xcall(http, emu, xt, "GET", "eventing/supportedList").json() == [{"name": "observer.only_that"}]
+    subscribe_hook(http, emu, xt, hook(), expect=400)
+    subscribe_hook(http, emu, xt, hook(webhook_method="observer.only_this"))
+    subscribe_event(http, emu, xt, event(), expect=400)
+    subscribe_event(http, emu, xt, event(name="app1.observer.only_that", parent="observer.only_that"))
+    # a supported name given in the PaaS form matches the stored (plugin.) form
+    emu.set_supported(TENANT, webhooks=["plugin.magento.sales.api.order_management.place"])
+    subscribe_hook(http, emu, xt, hook(webhook_method="plugin.sales.api.order_management.place"))
+    subscribe_hook(http, emu, xt, hook(webhook_method="plugin.magento.sales.api.order_management.place",
+                                       hook_name="app1_second"))
+    with pytest.raises(EmulatorError):
+        emu.set_supported(TENANT, webhooks="observer.x")
+    with pytest.raises(EmulatorError):
+        emu.set_supported(TENANT, events=[""])
+    emu.set_tenant("tenantB")
+    assert {"name": "observer.customer_login"} in xcall(http, emu, xt, "GET", "eventing/supportedList",
+                                                        tenant="tenantB").json()
+
+
+@pytest.mark.parametrize("e, message", [
+    (event(name="app1-x.observer.catalog_product_save_after"),
+     'Event name "app1-x.observer.catalog_product_save_after" can contain only alphanumeric characters, '
+     "underscores and dots."),
+    (event(name="catalog_product_save_after", parent=None),
+     'Event code "catalog_product_save_after" must consist of a type label and an event code separated by a dot: '
+     '"<type>.<event_code>". Valid types: plugin, observer'),
+    (event(name="app1.catalog_product_save_after", parent="listener.catalog_product_save_after"),
+     'Invalid event type "listener" in the provided event code "listener.catalog_product_save_after". '
+     "Valid types: plugin, observer"),
+    (event(name="observer.customer_login", parent="observer.catalog_product_save_after"),
+     '"observer.customer_login" cannot be used as the event code for an alias or a rule-based event. This event '
+     "code is already reserved for supported events."),
+    (event(parent="observer.no_such_event"),
+     'The event "observer.no_such_event" is not supported. The list of supported events: GET '
+     "/V1/eventing/supportedList"),
+    (event(provider_id="unknown-provider"),
+     'The event provider id "unknown-provider" is not configured. The list of configured event provider ids are: '
+     "[%s, %s]" % (PROVIDER_DEFAULT, PROVIDER_1)),
+    (event(rules=[{"field": "price", "operator": "notEqual", "value": "1"}]),
+     'The rule operator "notEqual" is not supported. Supported operators: greaterThan, lessThan, equal, regex, in, '
+     "onChange"),
+    (event(rules=[{"field": "price", "operator": "equal"}]),
+     '"event.rules[0].value" is required. Enter and try again.'),
+    (event(fields=[{"name": "bad name"}]), 'The field name "bad name" is not valid.'),
+    (event(name=""), '"event.name" is required. Enter and try again.'),
+])
+def test_ext_subscribe_validation(emu, http, xtp, e, message):
+    r = xcall(http, emu, xtp, "POST", "eventing/eventSubscribe", {"event": e}, expect=400)
+    assert render(r.json()) == message
+    assert emu.extensibility(TENANT)["subscriptions"] == []
+
+
+def test_ext_subscribe_list_and_exists(emu, http, xtp):
+    full = event(fields=[{"name": "sku"}, {"name": "price", "converter": ""},
+                         {"name": "context.store_id", "source": "context_store.get_store.get_id"},
+                         {"name": "name", "converter": "Vendor\\Module\\Converter"}, {"name": "items[].sku"},
+                         {"name": "sku"}],
+                 rules=[{"field": "price", "operator": "lessThan", "value": "300.00"},
+                        {"field": "price", "operator": "lessThan", "value": "200.00"},
+                        {"field": "status", "operator": "onChange"}],
+                 priority=True, hipaa_audit_required=False, provider_id=PROVIDER_1, destination="default")
+    assert subscribe_event(http, emu, xtp, full, force=False) == []
+    [listed] = subs_listed(http, emu, xtp)
+    assert listed == {
+        "name": "app1.observer.catalog_product_save_after", "parent": "observer.catalog_product_save_after",
+        "fields": [{"name": "sku"}, {"name": "price"},
+                   {"name": "context.store_id", "source": "context_store.get_store.get_id"},
+                   {"name": "name", "converter": "Vendor\\Module\\Converter"}, {"name": "items[].sku"}],
+        "rules": [{"field": "price", "operator": "lessThan", "value": "200.00"},
+                  {"field": "status", "operator": "onChange", "value": ""}],
+        "destination": "default", "priority": True, "hipaa_audit_required": False, "provider_id": PROVIDER_1}
+    # the name itself when it is an event code; an alias with another prefix; "*"; provider "default" or ""
+    subscribe_event(http, emu, xtp, event(name="observer.customer_login", parent=None, fields=[{"name": "*"}]))
+    subscribe_event(http, emu, xtp, event(name="acme.customer_login", parent="observer.customer_login",
+                                          provider_id="default"))
+    subscribe_event(http, emu, xtp, event(name="plugin.sales.api.order_management.place", parent=None,
+                                          provider_id=""))
+    assert [s["name"] for s in subs_listed(http, emu, xtp)] == [
+        "app1.observer.catalog_product_save_after", "observer.customer_login", "acme.customer_login",
+        "plugin.sales.api.order_management.place"]
+    # an enabled name again (any case, with or without force) is refused and changes nothing
+    for name, force in ((full["name"], None), (full["name"].upper(), False), (full["name"], True)):
+        r = xcall(http, emu, xtp, "POST", "eventing/eventSubscribe", {"event": event(name=name), "force": force},
+                  expect=400)
+        assert render(r.json()) == 'Event is already subscribed "%s"' % full["name"]
+    assert subs_listed(http, emu, xtp)[0] == listed
+    # a disabled one is overwritten
+    xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/" + full["name"], expect=200)
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "qty"}]))
+    new = [s for s in subs_listed(http, emu, xtp) if s["name"] == full["name"]][0]
+    assert new["fields"] == [{"name": "qty"}] and new["rules"] == [] and new["priority"] is False
+    assert [s for s in emu.extensibility(TENANT)["subscriptions"] if s["name"] == full["name"]][0]["enabled"] is True
+
+
+@pytest.mark.parametrize("overwrites", [False, True])
+def test_ext_force_overwrites_switch(emu, http, xtp, overwrites):
+    emu.set_extensibility_mode(TENANT, force_overwrites=overwrites)
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "sku"}]))
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "qty"}]), force=False, expect=400)
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "qty"}]), force=True, expect=200 if overwrites else 400)
+    assert subs_listed(http, emu, xtp)[0]["fields"] == [{"name": "qty" if overwrites else "sku"}]
+
+
+def test_ext_subscription_put_merges(emu, http, xtp):
+    name = "app1.observer.catalog_product_save_after"
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "sku"}, {"name": "price"}],
+                                          rules=[{"field": "price", "operator": "lessThan", "value": "300"}],
+                                          priority=True, hipaa_audit_required=True, provider_id=PROVIDER_1))
+    before = subs_listed(http, emu, xtp)[0]
+    # fields by name, rules by field:operator: replaced or appended, never removed; flags kept when omitted
+    r = xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name,
+              {"event": {"name": name, "fields": [{"name": "price", "source": "data.price"}, {"name": "qty"}],
+                         "rules": [{"field": "price", "operator": "lessThan", "value": "100"},
+                                   {"field": "price", "operator": "greaterThan", "value": "1"}],
+                         "provider_id": "", "destination": "", "parent": ""}}, expect=200)
+    assert r.json() == []
+    after = subs_listed(http, emu, xtp)[0]
+    assert after["fields"] == [{"name": "sku"}, {"name": "price", "source": "data.price"}, {"name": "qty"}]
+    assert after["rules"] == [{"field": "price", "operator": "lessThan", "value": "100"},
+                              {"field": "price", "operator": "greaterThan", "value": "1"}]
+    assert after["priority"] is True and after["hipaa_audit_required"] is True
+    assert {k: after[k] for k in ("name", "parent", "destination", "provider_id")} == {
+        k: before[k] for k in ("name", "parent", "destination", "provider_id")}
+    xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name.upper(),
+          {"event": {"name": name, "fields": [], "priority": False, "provider_id": PROVIDER_DEFAULT}}, expect=200)
+    again = subs_listed(http, emu, xtp)[0]
+    assert again["priority"] is False and again["hipaa_audit_required"] is True
+    assert again["fields"] == after["fields"] and again["provider_id"] == PROVIDER_DEFAULT
+    # errors
+    r = xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/app1.observer.absent",
+              {"event": {"name": "app1.observer.absent"}}, expect=400)
+    assert render(r.json()) == ("Unable to update the event subscription. A subscription for app1.observer.absent "
+                                "does not exist")
+    r = xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name,
+              {"event": {"name": name, "provider_id": "nope"}}, expect=400)
+    assert render(r.json()).startswith('The event provider id "nope" is not configured.')
+    r = xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name,
+              {"event": {"name": name, "rules": [{"field": "a", "operator": "like", "value": "1"}]}}, expect=400)
+    assert subs_listed(http, emu, xtp)[0] == again  # a refused PUT changes nothing
+    xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/" + name, expect=200)
+    r = xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name, {"event": {"name": name}}, expect=400)
+    assert r.json() == {"message": "Unable to update the event subscription. The subscription for %1 is not enabled",
+                        "parameters": [name]}
+    xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + name, raw="[", expect=400)
+
+
+@pytest.mark.parametrize("missing", [400, 404])
+def test_ext_unsubscribe_disables(emu, http, xtp, missing):
+    assert emu.extensibility_mode(TENANT)["unsubscribe_missing"] == 400
+    emu.set_extensibility_mode(TENANT, unsubscribe_missing=missing)
+    name = "app1.observer.catalog_product_save_after"
+    subscribe_event(http, emu, xtp, event(provider_id=PROVIDER_1))
+    assert xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/" + name.upper(), expect=200).json() == []
+    assert subs_listed(http, emu, xtp) == []
+    [stored] = emu.extensibility(TENANT)["subscriptions"]
+    assert stored["name"] == name and stored["enabled"] is False
+    again = xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/" + name, expect=missing).json()
+    absent = xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/app1.observer.absent", expect=missing).json()
+    if missing == 400:
+        assert render(again) == 'The "%s" event has already been unsubscribed.' % name
+        assert render(absent) == 'The "app1.observer.absent" event is not registered. You cannot unsubscribe from it.'
+    else:
+        assert render(absent) == 'The event subscription "app1.observer.absent" does not exist.'
+        assert render(again) == 'The event subscription "%s" does not exist.' % name
+    # subscribing again works (the SDK's recreate)
+    subscribe_event(http, emu, xtp, event())
+    assert [s["name"] for s in subs_listed(http, emu, xtp)] == [name]
+
+
+@pytest.mark.parametrize("echo", ["absent", "empty", "name"])
+def test_ext_parent_echo_switch(emu, http, xtp, echo):
+    assert emu.extensibility_mode(TENANT)["parent_echo"] == "absent"
+    emu.set_extensibility_mode(TENANT, parent_echo=echo)
+    subscribe_event(http, emu, xtp, event(name="observer.customer_login", parent=None))
+    subscribe_event(http, emu, xtp, event())
+    plain, alias = subs_listed(http, emu, xtp)
+    assert alias["parent"] == "observer.catalog_product_save_after"
+    if echo == "absent":
+        assert "parent" not in plain
+    else:
+        assert plain["parent"] == ("" if echo == "empty" else "observer.customer_login")
+
+
+@pytest.mark.parametrize("echo", ["real", "default"])
+def test_ext_provider_id_echo_switch(emu, http, xtp, echo):
+    assert emu.extensibility_mode(TENANT)["provider_id_echo"] == "real"
+    emu.set_extensibility_mode(TENANT, provider_id_echo=echo)
+    for i, pid in enumerate((None, "", "default", PROVIDER_DEFAULT, PROVIDER_1)):
+        e = event(name="app%d.observer.customer_login" % i, parent="observer.customer_login")
+        if pid is not None:
+            e["provider_id"] = pid
+        subscribe_event(http, emu, xtp, e)
+    shown = [s["provider_id"] for s in subs_listed(http, emu, xtp)]
+    default = PROVIDER_DEFAULT if echo == "real" else "default"
+    assert shown == [default] * 4 + [PROVIDER_1]
+    # no default provider: "default" either way (a stored id as it is)
+    emu.set_extensibility(TENANT, default_provider={})
+    assert [s["provider_id"] for s in subs_listed(http, emu, xtp)] == ["default"] * 3 + [PROVIDER_DEFAULT, PROVIDER_1]
+
+
+@pytest.mark.parametrize("how", ["switch", "times", "fault"])
+def test_ext_half_subscribe(emu, http, xtp, how):
+    assert emu.extensibility_mode(TENANT)["half_subscribe"] is False
+    if how == "switch":
+        emu.set_extensibility_mode(TENANT, half_subscribe=True)
+    elif how == "times":
+        emu.set_extensibility_mode(TENANT, half_subscribe=1)
+    else:
+        emu.add_fault("accs.eventSubscriptions", status=500, process=True)
+    r = xcall(http, emu, xtp, "POST", "eventing/eventSubscribe", {"event": event()}, expect=500)
+    assert r.json()["message"].startswith("Internal Error.") and r.json()["parameters"]
+    assert [s["name"] for s in subs_listed(http, emu, xtp)] == [event()["name"]]  # it took effect
+    subscribe_event(http, emu, xtp, event(), expect=400)  # a retry finds it there
+    r = xcall(http, emu, xtp, "POST", "eventing/eventSubscribe",
+              {"event": event(name="app2.observer.customer_login", parent="observer.customer_login")})
+    assert r.status_code == (500 if how == "switch" else 200)
+    assert len(subs_listed(http, emu, xtp)) == 2
+    # a refused subscribe is not half-done
+    subscribe_event(http, emu, xtp, event(name="bad-name"), expect=400)
+    rec = emu.requests(key="accs.eventSubscriptions")
+    assert [(r["status"], r["ext_applied"]) for r in rec if r["method"] == "POST"] == [
+        (500, True), (400, False), (500 if how == "switch" else 200, True), (400, False)]
+    assert rec[0]["fault"] is (how == "fault")
+    if how == "times":
+        assert emu.extensibility_mode(TENANT)["half_subscribe"] == 0
+
+
+def test_ext_providers(emu, http, xt):
+    assert providers_listed(http, emu, xt) == []  # no default provider configured yet
+    created = xcall(http, emu, xt, "POST", "eventing/eventProvider",
+                    {"eventProvider": {"provider_id": PROVIDER_1, "instance_id": "acme_app1", "label": "App 1",
+                                       "description": "First", "workspace_configuration": WS_CONFIG}},
+                    expect=200).json()
+    assert created == {"id": "1", "provider_id": PROVIDER_1, "instance_id": "acme_app1", "label": "App 1",
+                       "description": "First", "workspace_configuration": "******"}
+    r = xcall(http, emu, xt, "POST", "eventing/eventProvider",
+              {"eventProvider": {"provider_id": PROVIDER_1, "instance_id": "other"}}, expect=400)
+    assert r.json() == {"message": 'The event provider with ID "%1" already exists.', "parameters": [PROVIDER_1]}
+    r = xcall(http, emu, xt, "POST", "eventing/eventProvider",
+              {"eventProvider": {"provider_id": "p-2", "instance_id": ""}}, expect=400)
+    assert r.json() == {"message": "The event provider instance ID is required and can not be empty."}
+    xcall(http, emu, xt, "POST", "eventing/eventProvider", {"eventProvider": {"instance_id": "x"}}, expect=400)
+    two = xcall(http, emu, xt, "PUT", "eventing/eventProvider",
+                {"eventProvider": {"provider_id": "p-2", "instance_id": "acme_app2"}}, expect=200).json()
+    assert two["id"] == "2" and two["workspace_configuration"] == "" and two["label"] == ""
+    # default provider through updateConfiguration: first, without id
+    assert xcall(http, emu, xt, "PUT", "eventing/updateConfiguration",
+                 {"config": {"provider_id": PROVIDER_DEFAULT, "instance_id": "acme_prod"}}, expect=200).json() is True
+    listed = providers_listed(http, emu, xt)
+    assert listed[0] == {"provider_id": PROVIDER_DEFAULT, "instance_id": "acme_prod", "workspace_configuration": ""}
+    assert [p.get("id") for p in listed] == [None, "1", "2"]
+    assert xcall(http, emu, xt, "GET", "eventing/getEventProviders", expect=200).json() == listed
+    assert xcall(http, emu, xt, "GET", "eventing/eventProvider/" + PROVIDER_1, expect=200).json() == created
+    assert xcall(http, emu, xt, "GET", "eventing/eventProvider/" + PROVIDER_DEFAULT, expect=200).json() == listed[0]
+    r = xcall(http, emu, xt, "GET", "eventing/eventProvider/nope", expect=404)
+    assert r.json() == {"message": 'The event provider with ID "%1" not found.', "parameters": ["nope"]}
+    # update with id: masked (only "*") workspace configuration keeps the stored one; another replaces it
+    stored = lambda pid: [p for p in emu.extensibility(TENANT)["providers"] if p["provider_id"] == pid][0]  # noqa: E731
+    upd = xcall(http, emu, xt, "PUT", "eventing/eventProvider",
+                {"eventProvider": {"id": 1, "provider_id": PROVIDER_1, "instance_id": "acme_app1b", "label": "App One",
+                                   "description": "First", "workspace_configuration": "******"}}, expect=200).json()
+    assert upd == dict(created, instance_id="acme_app1b", label="App One")
+    assert stored(PROVIDER_1)["workspace_configuration"] == WS_CONFIG
+    xcall(http, emu, xt, "PUT", "eventing/eventProvider",
+          {"eventProvider": {"id": "1", "workspace_configuration": WS_CONFIG.replace("ws-EXT", "ws-EXT-new")}},
+          expect=200)
+    assert stored(PROVIDER_1)["workspace_configuration"] == WS_CONFIG.replace("ws-EXT", "ws-EXT-new")
+    assert stored(PROVIDER_1)["instance_id"] == "acme_app1b"
+    assert WS_CONFIG.replace("ws-EXT", "ws-EXT-new") in emu.secrets_by_kind()["workspace_configurations"]
+    xcall(http, emu, xt, "PUT", "eventing/eventProvider", {"eventProvider": {"id": 9, "instance_id": "x"}}, expect=404)
+    xcall(http, emu, xt, "PUT", "eventing/eventProvider", {"eventProvider": {"id": 1, "instance_id": ""}}, expect=400)
+    xcall(http, emu, xt, "PUT", "eventing/eventProvider", {"eventProvider": {"id": 1, "provider_id": "p-2"}},
+          expect=400)
+    # delete: blocked by enabled subscriptions (named), not by disabled ones
+    subscribe_event(http, emu, xt, event(provider_id=PROVIDER_1))
+    subscribe_event(http, emu, xt, event(name="app1.observer.customer_login", parent="observer.customer_login",
+                                         provider_id=PROVIDER_1))
+    r = xcall(http, emu, xt, "DELETE", "eventing/eventProvider/" + PROVIDER_1, expect=400)
+    assert render(r.json()) == (
+        'The event provider "%s" cannot be removed. The event provider has linked event subscriptions: '
+        "[app1.observer.catalog_product_save_after, app1.observer.customer_login]. Remove the linked event "
+        "subscriptions or change their provider IDs before removing the event provider." % PROVIDER_1)
+    for name in ("app1.observer.catalog_product_save_after", "app1.observer.customer_login"):
+        xcall(http, emu, xt, "POST", "eventing/eventUnsubscribe/" + name, expect=200)
+    assert xcall(http, emu, xt, "DELETE", "eventing/eventProvider/" + PROVIDER_1, expect=200).json() is True
+    assert [p.get("id") for p in providers_listed(http, emu, xt)] == [None, "2"]
+    r = xcall(http, emu, xt, "DELETE", "eventing/eventProvider/" + PROVIDER_1, expect=404)
+    assert render(r.json()) == 'The event provider with ID "%s" not found.' % PROVIDER_1
+    # a new one gets a new record id
+    assert xcall(http, emu, xt, "POST", "eventing/eventProvider",
+                 {"eventProvider": {"provider_id": PROVIDER_1, "instance_id": "i"}}, expect=200).json()["id"] == "3"
+
+
+@pytest.mark.parametrize("mode", ["not_found", "refused"])
+def test_ext_delete_default_provider_switch(emu, http, xtp, mode):
+    assert emu.extensibility_mode(TENANT)["delete_default_provider"] == "not_found"
+    emu.set_extensibility_mode(TENANT, delete_default_provider=mode)
+    r = xcall(http, emu, xtp, "DELETE", "eventing/eventProvider/" + PROVIDER_DEFAULT,
+              expect=404 if mode == "not_found" else 400)
+    if mode == "refused":
+        assert render(r.json()).startswith('The default event provider "%s" cannot be removed.' % PROVIDER_DEFAULT)
+    assert len(providers_listed(http, emu, xtp)) == 2
+
+
+@pytest.mark.parametrize("mask, label, rid", [("******", "without", "string"), ("****", "with", "integer")])
+def test_ext_provider_switches(emu, http, xtp, mask, label, rid):
+    defaults = emu.extensibility_mode(TENANT)
+    assert (defaults["workspace_mask"], defaults["default_provider_label"], defaults["provider_record_id"]) == (
+        "******", "without", "string")
+    emu.set_extensibility_mode(TENANT, workspace_mask=mask, default_provider_label=label, provider_record_id=rid)
+    emu.set_extensibility(TENANT, default_provider={"provider_id": PROVIDER_DEFAULT, "instance_id": "acme_prod",
+                                                    "workspace_configuration": WS_CONFIG, "label": "Default"})
+    default, other = providers_listed(http, emu, xtp)
+    assert default["workspace_configuration"] == mask == other["workspace_configuration"]
+    assert "id" not in default
+    if label == "with":
+        assert default["label"] == "Default" and default["description"] == ""
+    else:
+        assert "label" not in default and "description" not in default
+    assert other["id"] == ("1" if rid == "string" else 1)
+    # the masked value sent back keeps the stored one, whichever mask
+    xcall(http, emu, xtp, "PUT", "eventing/eventProvider",
+          {"eventProvider": {"id": 1, "workspace_configuration": mask}}, expect=200)
+    assert emu.extensibility(TENANT)["providers"][1]["workspace_configuration"] == WS_CONFIG
+
+
+def test_ext_update_configuration(emu, http, xt):
+    check = lambda: xcall(http, emu, xt, "GET", "adobe_io_events/check_configuration", expect=200).json()  # noqa: E731
+    assert check() == {"status": "error", "technical_service_account_configured": False,
+                       "technical_service_account_can_connect_to_io_events": False, "provider_id_configured": "",
+                       "provider_id_valid": False}
+    for key, value in (("merchant_id", "acme-1"), ("environment_id", "stage 1"), ("instance_id", "a.b"),
+                       ("provider_id", "p/1")):
+        r = xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {key: value}}, expect=400)
+        assert render(r.json()).startswith('The %s value "%s" is not valid.' % (key, value))
+    xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {"enabled": "yes"}}, expect=400)
+    xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"cfg": {}}, expect=400)
+    assert emu.extensibility(TENANT)["eventing_config"] == {} and emu.extensibility(TENANT)["providers"] == []
+    assert xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {}}, expect=200).json() is True
+    body = {"config": {"enabled": True, "merchant_id": "acme", "environment_id": "stage_1",
+                       "provider_id": PROVIDER_DEFAULT, "instance_id": "acme-prod",
+                       "workspace_configuration": WS_CONFIG}}
+    assert xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", body, expect=200).json() is True
+    assert emu.extensibility(TENANT)["eventing_config"] == body["config"]
+    assert providers_listed(http, emu, xt) == [
+        {"provider_id": PROVIDER_DEFAULT, "instance_id": "acme-prod", "workspace_configuration": "******"}]
+    assert check() == {"status": "ok", "technical_service_account_configured": True,
+                       "technical_service_account_can_connect_to_io_events": True,
+                       "provider_id_configured": PROVIDER_DEFAULT, "provider_id_valid": True}
+    assert WS_CONFIG in emu.secrets_by_kind()["workspace_configurations"]
+    # keys are optional; "*" keeps the workspace configuration
+    xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {"instance_id": "acme_p2",
+                                                                             "workspace_configuration": "******"}},
+          expect=200)
+    assert emu.extensibility(TENANT)["providers"][0] == {
+        "provider_id": PROVIDER_DEFAULT, "instance_id": "acme_p2", "workspace_configuration": WS_CONFIG,
+        "default": True}
+    assert emu.extensibility(TENANT)["eventing_config"]["merchant_id"] == "acme"
+    for failing, flags in (("service_account_missing", (False, False, False)),
+                           ("cannot_connect", (True, False, False)), ("provider_invalid", (True, True, False))):
+        emu.set_extensibility_mode(TENANT, io_events_check=failing)
+        got = check()
+        assert got["status"] == "error" and got["provider_id_configured"] == PROVIDER_DEFAULT
+        assert (got["technical_service_account_configured"], got["technical_service_account_can_connect_to_io_events"],
+                got["provider_id_valid"]) == flags
+    emu.set_extensibility_mode(TENANT, io_events_check="real")
+    assert check()["status"] == "ok"
+
+
+def test_ext_faults_request_log_counters(emu, http, xtp):
+    emu.clear_requests()
+    emu.reset_counters()
+    calls = {
+        "webhooks": ("GET", "webhooks/list"),
+        "eventSubscriptions": ("GET", "eventing/getEventSubscriptions"),
+        "eventProviders": ("GET", "eventing/eventProvider"),
+        "eventingConfig": ("PUT", "eventing/updateConfiguration"),
+        "ioEventsCheck": ("GET", "adobe_io_events/check_configuration"),
+    }
+    for key, (method, path) in calls.items():
+        emu.add_fault("accs." + key, status=429, retry_after="3")
+        r = xcall(http, emu, xtp, method, path, {"config": {}})
+        assert r.status_code == 429 and r.headers["Retry-After"] == "3", key
+        emu.add_fault("accs.%s.%s" % (TENANT, key), status=503, body="html")
+        assert xcall(http, emu, xtp, method, path, {"config": {}}).status_code == 503
+        emu.add_fault("accs." + key, drop=True)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            xcall(http, emu, xtp, method, path, {"config": {}})
+        assert xcall(http, emu, xtp, method, path, {"config": {}}).status_code == 200
+        c = emu.counters()
+        assert c["accs." + key] == 4 and c["accs.%s.%s" % (TENANT, key)] == 4
+    # a faulted write (without process) changes nothing; with process it takes effect
+    emu.add_fault("accs.webhooks", status=500)
+    subscribe_hook(http, emu, xtp, hook(), expect=500)
+    assert hooks_listed(http, emu, xtp) == []
+    emu.add_fault("accs.webhooks", status=502, process=True)
+    subscribe_hook(http, emu, xtp, hook(headers=[{"name": "x-key", "value": "hdr-value-EXT-LOG1"}],
+                                        developer_console_oauth={"client_id": "c", "client_secret": "oauth-sec-EXT-LOG",
+                                                                 "org_id": "o@AdobeOrg"}), expect=502)
+    assert len(hooks_listed(http, emu, xtp)) == 1
+    emu.add_fault("accs.eventProviders", drop=True, process=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        xcall(http, emu, xtp, "POST", "eventing/eventProvider",
+              {"eventProvider": {"provider_id": "p-3", "instance_id": "i3",
+                                 "workspace_configuration": WS_CONFIG + " "}})
+    assert [p["provider_id"] for p in providers_listed(http, emu, xtp)][-1] == "p-3"
+    emu.set_tenant("tenantB")
+    emu.add_fault("accs.tenantB.webhooks", status=500)
+    assert xcall(http, emu, xtp, "GET", "webhooks/list").status_code == 200
+    assert xcall(http, emu, xtp, "GET", "webhooks/list", tenant="tenantB").status_code == 500
+    # request log: identity of writes, never secret values
+    emu.clear_requests()
+    xcall(http, emu, xtp, "POST", "webhooks/unsubscribe", {"webhook": hook(
+        webhook_method="plugin.magento.sales.api.order_management.place")}, expect=400)
+    subscribe_event(http, emu, xtp, event())
+    xcall(http, emu, xtp, "PUT", "eventing/eventSubscribe/" + event()["name"], {"event": {"name": "x"}}, expect=200)
+    xcall(http, emu, xtp, "POST", "eventing/eventUnsubscribe/" + event()["name"], expect=200)
+    xcall(http, emu, xtp, "PUT", "eventing/eventProvider", {"eventProvider": {"id": 1, "label": "L2"}}, expect=200)
+    xcall(http, emu, xtp, "DELETE", "eventing/eventProvider/p-3", expect=200)
+    xcall(http, emu, xtp, "PUT", "eventing/updateConfiguration",
+          {"config": {"enabled": True, "workspace_configuration": WS_CONFIG}}, expect=200)
+    recs = emu.requests(tenant=TENANT)
+    got = [(r["endpoint"], r["method"], r["status"], r["ext_action"], r["ext_identity"], r["ext_applied"],
+            r["client_id"]) for r in recs]
+    assert got == [
+        ("webhooks", "POST", 400, "unsubscribe", {"webhook_method": "plugin.sales.api.order_management.place",
+                                                  "webhook_type": "after", "batch_name": "app1_cart",
+                                                  "hook_name": "app1_validate"}, False, "cid-conf"),
+        ("eventSubscriptions", "POST", 200, "subscribe", {"name": event()["name"]}, True, "cid-conf"),
+        ("eventSubscriptions", "PUT", 200, "update", {"name": event()["name"]}, True, "cid-conf"),
+        ("eventSubscriptions", "POST", 200, "unsubscribe", {"name": event()["name"]}, True, "cid-conf"),
+        ("eventProviders", "PUT", 200, "update", {"provider_id": PROVIDER_1, "id": 1}, True, "cid-conf"),
+        ("eventProviders", "DELETE", 200, "delete", {"provider_id": "p-3", "id": 2}, True, "cid-conf"),
+        ("eventingConfig", "PUT", 200, "configure", {"keys": ["enabled", "workspace_configuration"]}, True, "cid-conf"),
+    ]
+    everything = json.dumps(emu.requests())
+    for secret in ("hdr-value-EXT-LOG1", "oauth-sec-EXT-LOG", "ws-EXT-secret"):
+        assert secret not in everything
+    kinds = emu.secrets_by_kind()
+    assert "hdr-value-EXT-LOG1" in kinds["webhook_header_values"] and "hdr-value-EXT-LOG1" in kinds["all"]
+    assert "oauth-sec-EXT-LOG" in kinds["webhook_client_secrets"]
+    assert WS_CONFIG + " " in kinds["workspace_configurations"] and WS_CONFIG in kinds["all"]
+
+
+def test_ext_control(emu, http, xt):
+    view = emu.set_extensibility(
+        TENANT,
+        webhooks=[hook(webhook_method="plugin.magento.sales.api.order_management.place",
+                       developer_console_oauth={"client_id": "c", "client_secret": "oauth-secret-EXT-SEED",
+                                                "org_id": "o@AdobeOrg"}),
+                  hook(webhook_method="observer.not_in_supported_list")],
+        subscriptions=[event(), event(name="app1.observer.customer_login", parent="observer.customer_login",
+                                      enabled=False, provider_id="p-seeded")],
+        providers=[{"provider_id": PROVIDER_1, "instance_id": "i1", "workspace_configuration": WS_CONFIG},
+                   {"id": 7, "provider_id": "p-seeded", "instance_id": "i7"}],
+        default_provider={"provider_id": PROVIDER_DEFAULT, "instance_id": "prod"})
+    assert [h["webhook_method"] for h in view["webhooks"]] == ["plugin.sales.api.order_management.place",
+                                                               "observer.not_in_supported_list"]
+    assert view["webhooks"][0]["developer_console_oauth"]["client_secret"] == "oauth-secret-EXT-SEED"
+    assert [(s["name"], s["enabled"]) for s in view["subscriptions"]] == [
+        ("app1.observer.catalog_product_save_after", True), ("app1.observer.customer_login", False)]
+    assert view["providers"] == [
+        {"provider_id": PROVIDER_DEFAULT, "instance_id": "prod", "default": True},
+        {"id": 1, "provider_id": PROVIDER_1, "instance_id": "i1", "label": "", "description": "",
+         "workspace_configuration": WS_CONFIG, "default": False},
+        {"id": 7, "provider_id": "p-seeded", "instance_id": "i7", "label": "", "description": "",
+         "workspace_configuration": "", "default": False}]
+    assert view["eventing_config"] == {} and emu.extensibility(TENANT) == view
+    assert len(hooks_listed(http, emu, xt)) == 2 and len(subs_listed(http, emu, xt)) == 1
+    assert [p.get("id") for p in providers_listed(http, emu, xt)] == [None, "1", "7"]
+    assert xcall(http, emu, xt, "POST", "eventing/eventProvider", {"eventProvider": {"provider_id": "p9",
+                 "instance_id": "i"}}, expect=200).json()["id"] == "8"
+    assert "oauth-secret-EXT-SEED" in emu.secrets_by_kind()["webhook_client_secrets"]
+    # only the parts given are replaced
+    emu.set_extensibility(TENANT, webhooks=[])
+    after = emu.extensibility(TENANT)
+    assert after["webhooks"] == [] and len(after["subscriptions"]) == 2 and len(after["providers"]) == 4
+    emu.set_extensibility(TENANT, default_provider={})
+    assert len(emu.extensibility(TENANT)["providers"]) == 3
+    for bad in ({"webhooks": [hook(hook_name="bad-name")]}, {"webhooks": [hook(), hook()]},
+                {"webhooks": {}}, {"subscriptions": [event(name="a-b")]}, {"subscriptions": [event(enabled="no")]},
+                {"subscriptions": [event(), event()]}, {"providers": [{"instance_id": "x"}]},
+                {"providers": [{"provider_id": "a", "oops": 1}]}, {"default_provider": {"x": "y"}}):
+        with pytest.raises(EmulatorError):
+            emu.set_extensibility(TENANT, **bad)
+    with pytest.raises(EmulatorError):
+        emu._call("POST", "/tenants/%s/extensibility" % TENANT, {"hooks": []})
+    with pytest.raises(EmulatorError):
+        emu.extensibility("nope")
+    # switches: defaults, validation, set_tenant, reset
+    assert emu.extensibility_mode(TENANT) == {
+        "webhook_defaults": "omit", "exists_message": "paas", "webhook_write_answer": "empty_list",
+        "unsubscribe_missing": 400, "parent_echo": "absent", "provider_id_echo": "real",
+        "default_provider_label": "without", "workspace_mask": "******", "provider_record_id": "string",
+        "delete_default_provider": "not_found", "force_overwrites": False, "half_subscribe": False,
+        "io_events_check": "real"}
+    for bad in ({"parent_echo": "x"}, {"unsubscribe_missing": "404"}, {"no_such": 1}, {"force_overwrites": 1},
+                {"half_subscribe": -1}, {"unsubscribe_missing": True}):
+        with pytest.raises(EmulatorError):
+            emu.set_extensibility_mode(TENANT, **bad)
+    assert emu.set_extensibility_mode(TENANT, parent_echo="name", exists_message=None)["parent_echo"] == "name"
+    t = emu.set_tenant("tenantB", extensibility_mode={"workspace_mask": "****"})
+    assert t["extensibility_mode"]["workspace_mask"] == "****"
+    assert emu.extensibility_mode("tenantB")["parent_echo"] == "absent"
+    with pytest.raises(EmulatorError):
+        emu.set_tenant("tenantC", extensibility_mode={"workspace_mask": "*"})
+    emu.set_tenant(TENANT)  # a re-created tenant starts empty
+    assert emu.extensibility(TENANT) == {"webhooks": [], "subscriptions": [], "providers": [],
+                                         "eventing_config": {}}
+    emu.reset()
+    with pytest.raises(EmulatorError):
+        emu.extensibility(TENANT)
+    assert emu.secrets_by_kind()["webhook_client_secrets"] == []
+
+
+def test_ext_answers_validate_against_openapi(emu, http, xtp, openapi):
+    """Answers validate against the OAS types.  Known differences: OAS marks every property
+    required (a Magento convention) while Commerce echoes only what is set, so "required" is
+    dropped before validating (then checked apart: never a property the OAS does not know);
+    the OAS types a provider's id as integer, the docs and the SDK as a string
+    (provider_record_id switch); error parameters as in test_answers_validate_against_openapi."""
+    import copy as _copy
+
+    relaxed = _copy.deepcopy(openapi)
+    for d in relaxed["definitions"].values():
+        d.pop("required", None)
+    emu.set_extensibility_mode(TENANT, webhook_defaults="xml_defaults", parent_echo="empty",
+                               provider_record_id="integer", default_provider_label="with")
+    subscribe_hook(http, emu, xtp, hook(fields=[{"name": "sku"}],
+                                        rules=[{"field": "a", "operator": "in", "value": "1"}],
+                                        headers=[{"name": "h", "value": "hdr-value-EXT-OAS1"}],
+                                        developer_console_oauth={"client_id": "c", "client_secret": "oauth-sec-OAS-1",
+                                                                 "org_id": "o"}))
+    subscribe_event(http, emu, xtp, event(fields=[{"name": "sku"}, {"name": "a", "source": "b"}],
+                                          rules=[{"field": "a", "operator": "onChange"}]))
+    subscribe_event(http, emu, xtp, event(name="observer.customer_login", parent=None))
+    answers = {
+        ("/V1/webhooks/list", "get"): hooks_listed(http, emu, xtp),
+        ("/V1/webhooks/supportedList", "get"): xcall(http, emu, xtp, "GET", "webhooks/supportedList").json(),
+        ("/V1/eventing/getEventSubscriptions", "get"): subs_listed(http, emu, xtp),
+        ("/V1/eventing/supportedList", "get"): xcall(http, emu, xtp, "GET", "eventing/supportedList").json(),
+        ("/V1/eventing/eventProvider", "get"): providers_listed(http, emu, xtp),
+        ("/V1/eventing/getEventProviders", "get"): xcall(http, emu, xtp, "GET", "eventing/getEventProviders").json(),
+        ("/V1/eventing/eventProvider/{providerId}", "get"):
+            xcall(http, emu, xtp, "GET", "eventing/eventProvider/" + PROVIDER_1).json(),
+        ("/V1/eventing/eventProvider", "post"): xcall(http, emu, xtp, "POST", "eventing/eventProvider", {
+            "eventProvider": {"provider_id": "p-oas", "instance_id": "i"}}, expect=200).json(),
+        ("/V1/eventing/eventProvider", "put"): xcall(http, emu, xtp, "PUT", "eventing/eventProvider", {
+            "eventProvider": {"id": 1, "label": "x"}}, expect=200).json(),
+        ("/V1/eventing/eventProvider/{providerId}", "delete"):
+            xcall(http, emu, xtp, "DELETE", "eventing/eventProvider/p-oas", expect=200).json(),
+        ("/V1/eventing/updateConfiguration", "put"):
+            xcall(http, emu, xtp, "PUT", "eventing/updateConfiguration", {"config": {}}, expect=200).json(),
+        ("/V1/adobe_io_events/check_configuration", "get"):
+            xcall(http, emu, xtp, "GET", "adobe_io_events/check_configuration").json(),
+    }
+    for (path, method), answer in answers.items():
+        schema = _response_schema(openapi, path, method)
+        _validator(relaxed, schema).validate(answer)
+        items = answer if isinstance(answer, list) else [answer]
+        if "$ref" in json.dumps(schema):
+            ref = json.dumps(schema).split("#/definitions/")[1].split('"')[0]
+            known = set(openapi["definitions"][ref]["properties"])
+            for item in items:
+                assert set(item) <= known, (path, set(item) - known)
+    check = answers[("/V1/adobe_io_events/check_configuration", "get")]
+    _validator(openapi, _response_schema(openapi, "/V1/adobe_io_events/check_configuration")).validate(check)
+    # with every scalar filled (xml_defaults), a webhook validates even with OAS's "required"
+    wh = answers[("/V1/webhooks/list", "get")]
+    _validator(openapi, _response_schema(openapi, "/V1/webhooks/list")).validate(
+        [dict(h, fields=[dict(f, source=f.get("source", "")) for f in h["fields"]]) for h in wh])
+    # the void writes have no 200 schema in the OAS; errors validate as the other endpoints' do
+    for path in ("/V1/webhooks/subscribe", "/V1/eventing/eventSubscribe"):
+        assert "200" not in openapi["paths"][path]["post"]["responses"]
+    err = subscribe_hook(http, emu, xtp, hook(), expect=400)
+    err_schema = _response_schema(openapi, "/V1/webhooks/subscribe", "post", "400")
+    _validator(openapi, err_schema, commerce_parameters=True).validate(err)
+    _validator(openapi, err_schema, commerce_parameters=True).validate(subscribe_event(http, emu, xtp, event(),
+                                                                                       expect=400))
+    # string ids (the default) are the known difference from the OAS integer
+    import jsonschema
+
+    emu.set_extensibility_mode(TENANT, provider_record_id="string")
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(relaxed, _response_schema(openapi, "/V1/eventing/eventProvider")).validate(
+            providers_listed(http, emu, xtp))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from tests.support.ansible_runner import REPO_ROOT, collection_tarball, hermetic_env, venv_tool
 
@@ -71,10 +72,32 @@ def test_definition_is_version_3_with_python_and_galaxy_needs():
     deps = definition["dependencies"]
     assert deps["python"] == "requirements.txt"
     assert deps["galaxy"] == "requirements.yml"
-    # the ansible-core range of the image is the collection's own
-    core = re.search(r"ansible-core\S*", (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")).group(0)
-    assert deps["ansible_core"]["package_pip"] == core
     assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
+
+
+def _core_releases(requirement: str) -> set[str]:
+    """The ansible-core minor releases (2.x) from 2.15 to 2.30 that a pip requirement allows."""
+    spec = SpecifierSet(re.fullmatch(r"ansible-core\s*(.+)", requirement.strip()).group(1))
+    return {"2.%d" % minor for minor in range(15, 31) if spec.contains("2.%d.0" % minor)}
+
+
+def test_image_has_the_newest_supported_ansible_core_on_python_3_12_or_newer():
+    """The image runs ansible-core 2.21, the newest release requirements.txt (2.19 to 2.21) allows,
+    on a Python that release supports (3.12 or newer)."""
+    definition = yaml.safe_load((REPO_ROOT / "execution-environment.yml").read_text(encoding="utf-8"))
+    deps = definition["dependencies"]
+    supported = _core_releases(
+        re.search(r"^ansible-core\S*", (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8"), re.M).group(0)
+    )
+    assert supported == {"2.19", "2.20", "2.21"}
+    in_image = _core_releases(deps["ansible_core"]["package_pip"])
+    assert in_image == {"2.21"}, "the image's ansible-core allows %s, not 2.21 alone" % sorted(in_image)
+    assert in_image <= supported
+    python = re.fullmatch(r"/usr/bin/python(3)\.(\d+)", deps["python_interpreter"]["python_path"])
+    assert python and int(python.group(2)) >= 12, "ansible-core 2.21 needs Python 3.12 or newer"
+    base = definition["images"]["base_image"]["name"]
+    # CentOS Stream 10's system Python is 3.12 (Stream 9's is 3.9, too old for ansible-core 2.21)
+    assert base == "quay.io/centos/centos:stream10"
 
 
 def test_create_writes_containerfile_and_requirements(ee_context):

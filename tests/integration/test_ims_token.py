@@ -468,8 +468,9 @@ def test_error_messages(run_playbook, emulator, openbao, secret_registry, tmp_pa
                     r"x-debug-id %s: check ims_url points at IMS itself, not a proxy page\." % d,
         "timeout": r"IMS at %s did not answer within 1 s: check the service's status, or raise timeout, and run "
                    r"again\." % esc(ims_host),
-        "invalid_grant": r"IMS refused the refresh token stored at 'secret/%s' in Vault at %s \(invalid_grant, HTTP "
-                         r"400, x-debug-id %s\): it expired \(refresh tokens last about 14 days\), was revoked, or was "
+        # IMS's own words (error_description) are kept (issue 13, defect 2)
+        "invalid_grant": r"IMS refused the refresh token stored at 'secret/%s' in Vault at %s \(invalid_grant: refresh "
+                         r"token is revoked; HTTP 400, x-debug-id %s\): it expired \(refresh tokens last about 14 days\), was revoked, or was "
                          r"used by a tool that did not store the rotated one; run playbooks/bootstrap_refresh_token\.yml "
                          r"to store a new one\." % (esc(revoked.vault_path), esc(vault_url), d),
         "invalid_grant bare": r"IMS refused the refresh token \(invalid_grant: refresh token is revoked; HTTP 400, "

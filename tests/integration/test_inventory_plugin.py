@@ -60,7 +60,7 @@ class Inventory:
 
     @property
     def warnings(self) -> str:
-        """stderr on one line (ansible-core 2.17 wraps warnings at 80 columns, also after hyphens)."""
+        """stderr on one line (older ansible-core releases wrap warnings at 80 columns, also after hyphens)."""
         return " ".join(re.sub(r"-\n\s*", "-", self.stderr).split())
 
 
@@ -238,8 +238,7 @@ def test_inventory_cache_answers_without_vault_and_holds_no_secret(
     assert second.hostvars == first.hostvars
     assert second.group("env_production") == ["prod"]
     text = "".join(p.read_text(encoding="utf-8") for p in cached)
-    # without the cache entry the plugin goes to Vault again (and fails here, naming why); ansible-core
-    # 2.17 has no --flush-cache, so the entry is removed
+    # without the cache entry the plugin goes to Vault again (and fails here, naming why)
     for path in cached:
         path.unlink()
     third = _inventory(collection_path, openbao, source, test_output_dir, "uncached",

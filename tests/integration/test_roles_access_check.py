@@ -27,17 +27,17 @@ from tests.integration.helpers import (
     ims_token_requests,
     iso_in,
     parse_iso,
+    role_fact,
     role_host as host,
     seed_credential,
     unique,
     write_doc,
 )
-from tests.support.ansible_runner import REPO_ROOT, run_ansible_playbook
+from tests.support.ansible_runner import installed_playbook
 from tests.support.openbao import free_port as closed_port  # a loopback port nothing listens on
 
 junitparser = pytest.importorskip("junitparser")
 
-KEPT = REPO_ROOT / "build" / "test-output" / "test_roles_access_check"
 SUCCESS_TASK = "Record the successful access check"
 FAILURE_TASK = "Record why access failed"
 ROLE_FAIL_TASK = "Fail when ACCS cannot be called"
@@ -63,19 +63,8 @@ MESSAGES = {
 }
 
 
-def inventory(hosts: dict) -> dict:
-    return {"all": {"children": {"accs": {"hosts": hosts}}}}
-
-
 def fact_of(result, name):
-    for task in (SUCCESS_TASK, FAILURE_TASK):
-        try:
-            found = result.task_results(task).get(name)
-        except KeyError:
-            continue
-        if found and "ansible_facts" in found:
-            return found["ansible_facts"]["accs_access_check"]
-    raise AssertionError("no accs_access_check fact printed for %s" % name)
+    return role_fact(result, name, "accs_access_check", (SUCCESS_TASK, FAILURE_TASK))
 
 
 def scopeless_credential(emulator, openbao):
@@ -98,7 +87,7 @@ def scopeless_credential(emulator, openbao):
 
 
 @pytest.fixture(scope="module")
-def shipped_run(emulator, openbao, collection_path, tmp_path_factory):
+def shipped_run(emulator, openbao, collection_path, role_playbook):
     creds = {
         "ok": seed_credential(emulator, openbao, cache="valid", cache_expires_in=5 * 3600),
         "refreshed": seed_credential(emulator, openbao, cache="expired"),
@@ -109,17 +98,15 @@ def shipped_run(emulator, openbao, collection_path, tmp_path_factory):
                                     tenant_data={"required_org_id": "ORG9999OTHER0000@AdobeOrg"}),
     }
     emulator.revoke(token=creds["revoked"].refresh_token)
-    report_dir = KEPT / "shipped" / "reports"
-    playbook = collection_path / "ansible_collections/adobe_commerce/accs/playbooks/validate_access.yml"
-    result = run_ansible_playbook(
-        playbook, work_dir=tmp_path_factory.mktemp("access-shipped"), output_dir=KEPT / "shipped",
-        collections_path=collection_path, inventory=inventory({n: host(emulator, c) for n, c in creds.items()}),
-        extra_vars={"accs_access_check_report_dir": str(report_dir)}, base_env=openbao.env(), forks=10, json=True)
+    report_dir = role_playbook.output_root / "shipped" / "reports"
+    result = role_playbook("shipped", installed_playbook(collection_path, "validate_access.yml"),
+                           {n: host(emulator, c) for n, c in creds.items()},
+                           extra_vars={"accs_access_check_report_dir": str(report_dir)})
     return creds, report_dir, result
 
 
 @pytest.fixture(scope="module")
-def vault_ims_run(emulator, openbao, collection_path, tmp_path_factory):
+def vault_ims_run(emulator, openbao, role_playbook):
     """The role with per-host Vault settings (module_defaults) and no retries."""
     creds = {
         "vaultdown": seed_credential(emulator, openbao, cache="valid"),
@@ -134,7 +121,7 @@ def vault_ims_run(emulator, openbao, collection_path, tmp_path_factory):
     # one 503 per grant, so each IMS host meets its own outage whatever the order
     emulator.add_fault("ims.token.client_credentials", status=503, body="html", times=1)
     emulator.add_fault("ims.token.refresh_token", status=503, times=1)
-    report_dir = KEPT / "vault_ims" / "reports"
+    report_dir = role_playbook.output_root / "vault_ims" / "reports"
     playbook = [{
         "name": "Access check with per-host Vault settings",
         "hosts": "accs",
@@ -145,11 +132,8 @@ def vault_ims_run(emulator, openbao, collection_path, tmp_path_factory):
         "roles": ["adobe_commerce.accs.access_check"],
     }]
     try:
-        result = run_ansible_playbook(
-            playbook, work_dir=tmp_path_factory.mktemp("access-vault"), output_dir=KEPT / "vault_ims",
-            collections_path=collection_path, inventory=inventory(hosts),
-            extra_vars={"accs_access_check_report_dir": str(report_dir)}, base_env=openbao.env(), forks=10,
-            json=True)
+        result = role_playbook("vault_ims", playbook, hosts,
+                               extra_vars={"accs_access_check_report_dir": str(report_dir)})
     finally:
         leftover = [f for f in emulator.faults() if f.get("match", "").startswith("ims.token.")] \
             if isinstance(emulator.faults(), list) else []
@@ -222,14 +206,13 @@ def test_vault_and_ims_failures_name_their_cause(vault_ims_run, name):
     assert suite.failures == 1
 
 
-def test_check_mode_still_checks_access_but_writes_no_report(emulator, openbao, collection_path, tmp_path):
+def test_check_mode_still_checks_access_but_writes_no_report(emulator, openbao, collection_path, role_playbook,
+                                                             tmp_path):
     cred = seed_credential(emulator, openbao, cache="valid")
     report_dir = tmp_path / "reports"
-    playbook = collection_path / "ansible_collections/adobe_commerce/accs/playbooks/validate_access.yml"
-    result = run_ansible_playbook(
-        playbook, work_dir=tmp_path / "w", output_dir=KEPT / "check", collections_path=collection_path,
-        inventory=inventory({"ok": host(emulator, cred)}),
-        extra_vars={"accs_access_check_report_dir": str(report_dir)}, base_env=openbao.env(), check=True, json=True)
+    result = role_playbook("check", installed_playbook(collection_path, "validate_access.yml"),
+                           {"ok": host(emulator, cred)}, work_dir=tmp_path / "w", forks=None, check=True,
+                           extra_vars={"accs_access_check_report_dir": str(report_dir)})
     assert result.rc == 0, result.stdout[-2000:]
     assert fact_of(result, "ok")["passed"] is True
     assert len(accs_requests(emulator, cred.tenant)) == 1

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -27,15 +26,15 @@ from tests.integration.helpers import (
     accs_requests,
     ims_token_requests,
     read_doc,
+    role_fact,
     role_host as host,
     seed_credential,
     unique,
 )
-from tests.support.ansible_runner import REPO_ROOT, installed_playbook, run_ansible_playbook
+from tests.support.ansible_runner import installed_playbook
 
 junitparser = pytest.importorskip("junitparser")
 
-KEPT = REPO_ROOT / "build" / "test-output"
 ROLE_FAIL_TASK = "Fail when the store configuration drifted or could not be read"
 FACT_TASKS = ("Compare with the expected values and the rules",
               "Record why the store configuration could not be audited")
@@ -76,12 +75,11 @@ def drifted_tenant() -> dict:
 
 
 class Fleet:
-    def __init__(self, emulator, openbao, collection_path, root: Path, work: Path):
+    def __init__(self, emulator, openbao, collection_path, role_playbook):
         self.emulator = emulator
         self.openbao = openbao
         self.collection_path = collection_path
-        self.root = root
-        self.work = work
+        self.role_playbook = role_playbook
         self.creds = {
             "clean": seed_credential(emulator, openbao, cache="valid", cache_expires_in=20 * 3600),
             "expired": seed_credential(emulator, openbao, cache="expired"),
@@ -102,23 +100,19 @@ class Fleet:
             "nocred": host(emulator, self.creds["nocred"]),
         }
 
-    def inventory(self, names=None) -> dict:
-        names = names or list(self.hosts)
-        return {"all": {"children": {"accs": {"hosts": {n: copy.deepcopy(self.hosts[n]) for n in names}}}}}
+    def hosts_of(self, names=None) -> dict:
+        return {n: copy.deepcopy(self.hosts[n]) for n in names or list(self.hosts)}
 
-    def run(self, label, playbook=None, names=None, report_dir=None, **kwargs):
-        report_dir = report_dir or (self.root / label / "reports")
-        return report_dir, run_ansible_playbook(
-            playbook or installed_playbook(self.collection_path, "audit_store_config.yml"),
-            work_dir=self.work / label, output_dir=self.root / label, collections_path=self.collection_path,
-            inventory=self.inventory(names), extra_vars={"accs_audit_report_dir": str(report_dir)},
-            base_env=self.openbao.env(), forks=10, **kwargs)
+    def run(self, label, playbook=None, names=None, report_dir=None, json=False, **kwargs):
+        report_dir = report_dir or (self.role_playbook.output_root / label / "reports")
+        return report_dir, self.role_playbook(
+            label, playbook or installed_playbook(self.collection_path, "audit_store_config.yml"),
+            self.hosts_of(names), extra_vars={"accs_audit_report_dir": str(report_dir)}, json=json, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def fleet(emulator, openbao, collection_path, tmp_path_factory):
-    root = KEPT / "test_roles_audit"
-    return Fleet(emulator, openbao, collection_path, root, tmp_path_factory.mktemp("audit-work"))
+def fleet(emulator, openbao, collection_path, role_playbook):
+    return Fleet(emulator, openbao, collection_path, role_playbook)
 
 
 @pytest.fixture(scope="module")
@@ -132,14 +126,7 @@ def audit_run(fleet):
 
 def fact_of(result, name):
     """The accs_store_config_audit fact as the role set it (printed by set_fact at -v)."""
-    for task in FACT_TASKS:
-        try:
-            found = result.task_results(task).get(name)
-        except KeyError:
-            continue
-        if found and "ansible_facts" in found:
-            return found["ansible_facts"]["accs_store_config_audit"]
-    raise AssertionError("no accs_store_config_audit fact printed for %s" % name)
+    return role_fact(result, name, "accs_store_config_audit", FACT_TASKS)
 
 
 # --------------------------------------------------------------------------- the run
@@ -334,15 +321,12 @@ def test_bad_variables_and_unwritable_reports_fail_and_are_reported(fleet, tmp_p
     """Argument-spec failures and report-writing failures fail the host, and the summary says so."""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the report directory should be\n")
-    inventory = fleet.inventory(["clean", "expired"])
-    hosts = inventory["all"]["children"]["accs"]["hosts"]
+    hosts = fleet.hosts_of(["clean", "expired"])
     hosts["clean"]["accs_audit_rules"] = {"secure_urls_https": "maybe"}
     hosts["clean"]["accs_audit_report_dir"] = str(tmp_path / "reports")
     hosts["expired"]["accs_audit_report_dir"] = str(blocker / "reports")
-    result = run_ansible_playbook(
-        installed_playbook(fleet.collection_path, "audit_store_config.yml"), work_dir=tmp_path / "w",
-        output_dir=fleet.root / "badvars", collections_path=fleet.collection_path, inventory=inventory,
-        base_env=fleet.openbao.env(), json=True)
+    result = fleet.role_playbook("badvars", installed_playbook(fleet.collection_path, "audit_store_config.yml"),
+                                 hosts, work_dir=tmp_path / "w", forks=None)
     assert result.rc == 2
     assert result.stats["clean"]["failed"] == 1 and result.stats["expired"]["failed"] == 1
     final = result.task_results("Fail the environment with its audit failure")

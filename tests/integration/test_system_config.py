@@ -20,6 +20,7 @@ from tests.integration.helpers import (
     assert_one_sentence,
     failed_msg,
     host_result,
+    ims_token_requests,
     play,
     seed_credential,
 )
@@ -283,3 +284,29 @@ def test_export_applies_elsewhere_unchanged_and_many_settings_stay_within_url_li
     assert host_result(result, "again")["changed"] is False
     puts = [r for r in config_requests(emulator, target.tenant) if r["method"] == "PUT"]
     assert len(puts) == -(-len(host_result(result, "apply to target")["changes"]) // 500)
+
+
+def test_a_token_that_expires_between_the_read_and_the_write_is_renewed_once(run_playbook, emulator, openbao):
+    cred = seed_credential(emulator, openbao, cache="valid", cache_expires_in=7200)
+    # ACCS refuses the PUT's token (it expired after the GET): one refresh, the PUT once more.
+    emulator.add_fault("accs.%s.systemConfig" % cred.tenant, times=1, delay=0)
+    emulator.add_fault("accs.%s.systemConfig" % cred.tenant, times=1, status=401)
+    tasks = [task("apply", "applied", cred=cred, settings=[{"path": "general/locale/code", "value": "en_GB"}])]
+    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    applied = host_result(result, "apply")
+    assert applied["changed"] is True and applied["token_refreshed"] is True
+    assert [(r["method"], r["status"]) for r in config_requests(emulator, cred.tenant)] == [
+        ("GET", 200), ("PUT", 401), ("PUT", 200)]
+    assert [r["grant_type"] for r in ims_token_requests(emulator, cred.client_id)] == ["refresh_token"]
+    assert effective(emulator, cred.tenant, "general/locale/code", "default", None) == "en_GB"
+
+
+def test_429_on_the_read_is_retried_after_retry_after(run_playbook, emulator, openbao):
+    cred = seed_credential(emulator, openbao, cache="valid", cache_expires_in=7200)
+    emulator.add_fault("accs.%s.systemConfig" % cred.tenant, times=1, status=429, retry_after=1)
+    tasks = [task("apply", "applied", cred=cred, settings=[{"path": "general/locale/code", "value": "en_US"}])]
+    result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
+    assert host_result(result, "apply")["changed"] is False
+    log = config_requests(emulator, cred.tenant)
+    assert [(r["method"], r["status"]) for r in log] == [("GET", 429), ("GET", 200)]
+    assert log[1]["time"] - log[0]["time"] >= 0.9

@@ -170,8 +170,8 @@ def succeeds(predicate: Callable[[Observation], list[str]] | None = None):
 
 
 def warns(text):
-    """A warning holding ``text``: in the result (2.17, 2.18) or shown by Ansible (2.19 moves
-    result warnings to the display)."""
+    """A warning holding ``text``: in the result, or shown by Ansible (2.19 to 2.21 move result
+    warnings to the display)."""
 
     def check(obs):
         warnings = obs.result.get("warnings") or []

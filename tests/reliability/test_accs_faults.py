@@ -180,16 +180,15 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-def accs_run(emulator, openbao, rel_runner_factory, secret_registry):
-    emulator.reset()
+def accs_run(emulator_module, store_credential, emulator_defaults, emulator_vars, rel_runner_factory):
+    emulator = emulator_module
     emulator.set_tenant(TENANT)
     emulator.set_tenant(ORG_TENANT, required_org_id="RELOWNER@AdobeOrg")
-    kv = openbao.client().secrets.kv.v2
     far = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 20 * 3600))
     for client, path in (("rel-accs", "rel/accs/cc"), ("rel-accs-401a", "rel/accs/401a"), ("rel-accs-401b", "rel/accs/401b")):
         emulator.add_client(client, client_secrets=[SECRET], grants=["client_credentials"])
         token = emulator.mint_access_token(client, SCOPES, expires_in=72000)
-        kv.create_or_update_secret(path=path, secret={
+        store_credential(path, {
             "client_id": client, "client_secret": SECRET, "grant_type": "client_credentials",
             "scopes": ",".join(SCOPES), "org_id": "REL@AdobeOrg", "access_token": token,
             "access_token_expires_at": far})
@@ -200,10 +199,8 @@ def accs_run(emulator, openbao, rel_runner_factory, secret_registry):
         case.data["t0"] = t0
     emulator.clear_requests()
     runner = rel_runner_factory("accs_faults")
-    plays = play(CASES, name="ACCS faults", module_defaults={"group/adobe_commerce.accs.accs": {
-        "ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0, "timeout": 10,
-        "base_url": "{{ emu_url }}/%s" % TENANT}})
-    extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "emu_unknown_ca_url": emulator.unknown_ca_url,
+    plays = play(CASES, name="ACCS faults", module_defaults=emulator_defaults(base_url="{{ emu_url }}/%s" % TENANT))
+    extra = {**emulator_vars, "emu_unknown_ca_url": emulator.unknown_ca_url,
              "rel_static_token": static, "rel_expired_token": expired, **fault_vars(CASES)}
     run = runner.run(plays, "ACCS faults", extra_vars=extra)
     # The emulator logs a request when it answers: a delayed one (3 s) the client gave up on after its

@@ -217,22 +217,21 @@ CASES = _cases() + _role_cases()
 
 
 @pytest.fixture(scope="module")
-def bad_input_run(emulator, openbao, rel_runner_factory, secret_registry, tmp_path_factory):
-    emulator.reset()
+def bad_input_run(emulator_module, emulator_defaults, emulator_vars, rel_runner_factory, secret_registry,
+                  tmp_path_factory):
+    emulator = emulator_module
     emulator.set_tenant("relbad")
     emulator.add_client("rel-bad-input", client_secrets=[SECRET], grants=["client_credentials", "refresh_token"])
     for kind, value in (("test URL password", URL_PASSWORD), ("test dummy token", DUMMY_TOKEN)):
         secret_registry.add(kind, value)
     runner = rel_runner_factory("bad_input")
     cwd_reports = tmp_path_factory.mktemp("bad-input-reports")
-    plays = play(CASES, name="Bad input", emulator_faults=False, module_defaults={
-        "group/adobe_commerce.accs.accs": {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0,
-                                           "timeout": 10}})
+    plays = play(CASES, name="Bad input", emulator_faults=False, module_defaults=emulator_defaults())
     plays[0]["vars"] = {"accs_ca_path": "{{ emu_ca }}", "accs_ims_url": "{{ emu_url }}",
                         "accs_access_check_report_dir": str(cwd_reports),
                         "accs_audit_report_dir": str(cwd_reports)}
     real = emulator.mint_access_token("rel-bad-input", SCOPES, expires_in=3600)
-    extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": SECRET, "rel_dummy": DUMMY_TOKEN,
+    extra = {**emulator_vars, "rel_secret": SECRET, "rel_dummy": DUMMY_TOKEN,
              "rel_real_token": real,
              "rel_url_with_password": "https://reluser:%s@127.0.0.1:9" % URL_PASSWORD, **fault_vars(CASES)}
     emulator.reset_counters()

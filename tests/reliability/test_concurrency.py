@@ -36,13 +36,11 @@ def _chain_problems(emulator, openbao, client, path):
     return problems
 
 
-def test_twenty_forks_one_credential(emulator, openbao, rel_runner_factory, matrix, request):
+def test_twenty_forks_one_credential(emulator, openbao, seed_client, emulator_vars, rel_runner_factory, matrix,
+                                     request):
     client = "rel-conc-forks"
     path = "rel/conc/shared"
-    emulator.add_client(client, client_secrets=[SECRET], grants=["refresh_token"])
-    first = emulator.mint_refresh_token(client, SCOPES)
-    openbao.client().secrets.kv.v2.create_or_update_secret(path=path, secret={
-        "client_id": client, "client_secret": SECRET, "refresh_token": first, "scopes": ",".join(SCOPES)})
+    first = seed_client(client, SECRET, path, scopes=SCOPES)["refresh_token"]
     hosts = {"rel-fork-%02d" % i: {} for i in range(20)}
     inventory = {"all": {"hosts": hosts, "vars": {"ansible_connection": "local",
                                                   "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}
@@ -56,7 +54,7 @@ def test_twenty_forks_one_credential(emulator, openbao, rel_runner_factory, matr
     before = len(emulator.requests(key="ims.token"))
     run = rel_runner_factory("concurrency_forks").run(
         plays, "20 forks refresh one credential", inventory=inventory, forks=20,
-        extra_vars={"emu_url": emulator.url, "emu_ca": emulator.ca_path})
+        extra_vars=emulator_vars)
     shown = run.by_host("show")
     outcomes = {host: (result.get("msg") or {}) for host, result in shown.items()}
     failed = {host: o.get("msg") for host, o in outcomes.items() if o.get("failed")}
@@ -85,20 +83,16 @@ def _installed_playbook(collection_path, name):
     return path
 
 
-def test_two_refresh_runs_fifty_environments(emulator, openbao, rel_runner_factory, collection_path, matrix, request):
+def test_two_refresh_runs_fifty_environments(emulator, openbao, seed_client, rel_runner_factory, collection_path,
+                                             matrix, request):
     playbook = _installed_playbook(collection_path, "refresh_tokens.yml")
-    kv = openbao.client().secrets.kv.v2
     hosts = {}
     clients = {}
     for i in range(50):
         client = "rel-conc-env-%02d" % i
         path = "rel/conc/env-%02d" % i
-        emulator.add_client(client, client_secrets=[SECRET], grants=["refresh_token"])
-        refresh = emulator.mint_refresh_token(client, SCOPES)
         # an old refresh token and no cached access token: every environment rotates
-        kv.create_or_update_secret(path=path, secret={
-            "client_id": client, "client_secret": SECRET, "refresh_token": refresh, "scopes": ",".join(SCOPES),
-            "refresh_token_issued_at": OLD})
+        seed_client(client, SECRET, path, scopes=SCOPES, refresh_token_issued_at=OLD)
         hosts["rel-env-%02d" % i] = {"accs_vault_path": path}
         clients[client] = path
     inventory = {"all": {"children": {"accs": {"hosts": hosts, "vars": {

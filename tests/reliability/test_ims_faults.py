@@ -274,8 +274,8 @@ CASES = _cases("{{ emu_url }}", CLOSED) + _tls_cases(_Emu) + _error_code_cases(_
 
 
 @pytest.fixture(scope="module")
-def ims_run(emulator, openbao, rel_runner_factory, secret_registry):
-    emulator.reset()
+def ims_run(emulator_module, store_credential, emulator_defaults, emulator_vars, rel_runner_factory, secret_registry):
+    emulator = emulator_module
     emulator.set_lifetimes(access_token=86399, refresh_token=14 * 86400)
     all_grants = ["authorization_code", "refresh_token", "client_credentials"]
     for case in CASES:
@@ -301,19 +301,13 @@ def ims_run(emulator, openbao, rel_runner_factory, secret_registry):
     secret_registry.add("test fake token", FAKE_TOKEN)
     secret_registry.add("test fake token", NUMERIC_TOKEN)
     secret_registry.add("test wrong client secret", WRONG_SECRET)
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path="rel/ims/rotation",
-        secret={"client_id": "rel-ims-rotation", "client_secrets": [stale, CLIENT_SECRET],
-                "grant_type": "client_credentials", "scopes": ",".join(SCOPES)})
+    store_credential("rel/ims/rotation", {"client_id": "rel-ims-rotation", "client_secrets": [stale, CLIENT_SECRET],
+                                          "grant_type": "client_credentials", "scopes": ",".join(SCOPES)})
     emulator.clear_faults()
     emulator.clear_requests()
     runner = rel_runner_factory("ims_faults")
-    plays = play(
-        CASES, name="IMS faults",
-        module_defaults={"group/adobe_commerce.accs.accs": {
-            "ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0, "timeout": 10}},
-    )
-    extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "emu_wrong_host_url": emulator.wrong_host_url,
+    plays = play(CASES, name="IMS faults", module_defaults=emulator_defaults())
+    extra = {**emulator_vars, "emu_wrong_host_url": emulator.wrong_host_url,
              "emu_unknown_ca_url": emulator.unknown_ca_url, "used_refresh_token": used,
              "rel_client_secret": CLIENT_SECRET, "rel_wrong_secret": WRONG_SECRET, **fault_vars(CASES)}
     run = runner.run(plays, "IMS faults", extra_vars=extra)

@@ -26,13 +26,10 @@ SECRET = "rel-hygiene-secret-" + secrets.token_hex(12)
 
 
 @pytest.fixture(scope="module")
-def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_path):
-    emulator.reset()
-    emulator.add_client(CLIENT, client_secrets=[SECRET], grants=["client_credentials", "refresh_token"])
-    refresh = emulator.mint_refresh_token(CLIENT, ["openid", "offline_access", "commerce.accs"])
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path="rel/hygiene/doc", secret={"client_id": CLIENT, "client_secret": SECRET, "refresh_token": refresh,
-                                        "scopes": ",".join(SCOPES), "org_id": "REL@AdobeOrg"})
+def hygiene(emulator_module, seed_client, emulator_vars, rel_runner_factory, secret_registry, collection_path):
+    emulator = emulator_module
+    seed_client(CLIENT, SECRET, "rel/hygiene/doc", grants=["client_credentials", "refresh_token"], scopes=SCOPES,
+                refresh_scopes=["openid", "offline_access", "commerce.accs"], org_id="REL@AdobeOrg")
     runner = rel_runner_factory("secret_hygiene")
     common = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "grant_type": "client_credentials",
               "client_id": CLIENT, "client_secret": "{{ rel_secret }}", "scopes": SCOPES}
@@ -40,7 +37,7 @@ def hygiene(emulator, openbao, rel_runner_factory, secret_registry, collection_p
         "name": "ims_token used without no_log", "hosts": "localhost", "gather_facts": False,
         "tasks": [{"name": "token shown", "adobe_commerce.accs.ims_token": common, "register": "shown"}],
     }]
-    extra = {"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": SECRET}
+    extra = {**emulator_vars, "rel_secret": SECRET}
     leaky = runner.run(plays, "ims_token without no_log", extra_vars=extra)
     # the lookup's own documented example, from the installed collection, pointed at the test's document
     lookup_docs = (collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "plugins" / "lookup"
@@ -163,15 +160,10 @@ def _installed(collection_path, name):
     return collection_path / "ansible_collections" / "adobe_commerce" / "accs" / "playbooks" / name
 
 
-def test_role_playbooks_write_no_secret(emulator, openbao, rel_runner_factory, collection_path, matrix, request):
+def test_role_playbooks_write_no_secret(emulator, seed_client, rel_runner_factory, collection_path, matrix, request):
     """The collection's playbooks and roles write reports: run them at -vvvv and scan every file."""
-    client = "rel-hygiene-roles"
-    emulator.add_client(client, client_secrets=[SECRET], grants=["refresh_token"])
+    seed_client("rel-hygiene-roles", SECRET, "rel/hygiene/roles", scopes=["openid", "offline_access", "commerce.accs"])
     emulator.set_tenant("relroles")
-    refresh = emulator.mint_refresh_token(client, ["openid", "offline_access", "commerce.accs"])
-    openbao.client().secrets.kv.v2.create_or_update_secret(
-        path="rel/hygiene/roles", secret={"client_id": client, "client_secret": SECRET, "refresh_token": refresh,
-                                          "scopes": "openid,offline_access,commerce.accs"})
     inventory = {"all": {"children": {"accs": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                  "accs_ims_url": emulator.url, "accs_ca_path": emulator.ca_path,
@@ -208,3 +200,52 @@ def test_role_playbooks_write_no_secret(emulator, openbao, rel_runner_factory, c
                  "sentence naming its Vault path",
                  "reports written, 0 secrets; broken environment: %s" % (failures[-1] if failures else "-")
                  if not problems else "; ".join(problems), problems)
+
+
+def test_netrc_credentials_are_never_sent(emulator, openbao, rel_runner_factory, secret_registry, matrix, request):
+    """A ~/.netrc with an entry for the services' host and a default entry (issue 13, defect 1)."""
+    client, secret = "rel-netrc-" + secrets.token_hex(4), "rel-netrc-secret-" + secrets.token_hex(12)
+    emulator.add_client(client, client_secrets=[secret], grants=["client_credentials", "refresh_token"])
+    refresh = emulator.mint_refresh_token(client, ["openid", "offline_access", "commerce.accs"])
+    openbao.client().secrets.kv.v2.create_or_update_secret(
+        path="rel/hygiene/netrc", secret={"client_id": client, "client_secret": secret, "refresh_token": refresh})
+    tenant = "relnetrc" + secrets.token_hex(4)
+    emulator.set_tenant(tenant)
+    password = "rel-netrc-password-" + secrets.token_hex(12)
+    secret_registry.add("test netrc password", password)
+    runner = rel_runner_factory("secret_hygiene_netrc")
+    netrc = runner.work_root / "netrc"
+    netrc.parent.mkdir(parents=True, exist_ok=True)
+    netrc.write_text("machine 127.0.0.1 login rel-netrc-user password %s\ndefault login rel-netrc-default password %s\n"
+                     % (password, password), encoding="utf-8")
+    netrc.chmod(0o600)
+    common = {"ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}"}
+    plays = [{"name": "a .netrc for the services' host", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "client credentials", "adobe_commerce.accs.ims_token": dict(
+            common, grant_type="client_credentials", client_id=client, client_secret="{{ rel_secret }}",
+            scopes=SCOPES), "no_log": True, "register": "cc"},
+        {"name": "accs_rest with a refresh", "adobe_commerce.accs.accs_rest": dict(
+            common, base_url="{{ emu_url }}/" + tenant, path="/V1/store/websites", vault_path="rel/hygiene/netrc",
+            force_refresh=True), "ignore_errors": True}]}]
+    run = runner.run(plays, "a .netrc with host and default entries", env={"NETRC": str(netrc)},
+                     extra_vars={"emu_url": emulator.url, "emu_ca": emulator.ca_path, "rel_secret": secret})
+    calls = [r for r in emulator.requests(key="ims.token")
+             if r.get("client_id") in (client, "rel-netrc-user", "rel-netrc-default")]
+    accs = emulator.requests(tenant=tenant)
+    problems = []
+    if [(c.get("client_id"), c.get("status")) for c in calls] != [(client, 200), (client, 200)]:
+        problems.append("IMS did not get exactly our client credentials: %s" % [
+            (c.get("client_id"), c.get("status")) for c in calls])
+    if [(r.get("authorization_scheme"), r.get("status")) for r in accs] != [("Bearer", 200)]:
+        problems.append("ACCS did not get exactly our bearer token: %s" % [
+            (r.get("authorization_scheme"), r.get("status")) for r in accs])
+    result = run.result("accs_rest with a refresh")
+    if result is None or result["_event"] != "ok":
+        problems.append("accs_rest failed: %s" % (result or {}).get("msg"))
+    matrix.check(request, CAT, "a .netrc for the services' host",
+                 "NETRC names a file with an entry for 127.0.0.1 (IMS, ACCS and Vault) and a default entry; "
+                 "ims_token (client_credentials) and accs_rest (vault_path, force_refresh)",
+                 "IMS, ACCS and Vault get exactly the collection's credentials; the netrc password goes nowhere",
+                 "IMS saw %s; ACCS saw %s" % ([(c.get("client_id") == client, c.get("status")) for c in calls],
+                                             [(r.get("authorization_scheme"), r.get("status")) for r in accs]),
+                 problems)

@@ -120,6 +120,13 @@ def _cases():
                   token_task("rel/vault/gone-doc"), fails("rel/vault/gone-doc", ("deleted", "undelete")),
                   data={"path": "rel/vault/gone-doc", "deleted": True,
                         "doc": {"client_id": CLIENT, "client_secret": SECRET, "refresh_token": rt}}))
+    C.append(Case("vault-doc-deleted-read-only", CAT,
+                  "the document was deleted (kv delete) and the token's policy grants read on its data path only "
+                  "(no metadata/)",
+                  "fails with one sentence: the credential at the path is deleted (its version); undelete or restore "
+                  "it (recognised from the data path, no metadata read)",
+                  token_task("rel/vault/gone-doc", vault_token="{{ rel_tokens.read_gone }}"),
+                  fails("rel/vault/gone-doc", "deleted (version", "undelete"), data={}))
     C.append(Case("vault-kv1-mount", CAT, "vault_mount is a KV version 1 engine holding the document",
                   "fails with one sentence: the mount is KV version 1, the store needs KV v2",
                   token_task("rel/vault/kv1", vault_mount=KV1), fails("KV version 1", KV1, "version 2"), data={}))
@@ -164,8 +171,8 @@ CASES = _cases()
 
 
 @pytest.fixture(scope="module")
-def vault_docs_run(emulator, openbao, rel_runner_factory, secret_registry):
-    emulator.reset()
+def vault_docs_run(emulator_module, openbao, rel_runner_factory, secret_registry):
+    emulator = emulator_module
     emulator.add_client(CLIENT, client_secrets=[SECRET], grants=["refresh_token", "client_credentials"])
     client = openbao.client()
     kv = client.secrets.kv.v2
@@ -197,8 +204,9 @@ def vault_docs_run(emulator, openbao, rel_runner_factory, secret_registry):
     bad_secret_id = "00000000-" + secrets.token_hex(2) + "-4000-8000-" + secrets.token_hex(6)
     for kind, value in (("test bogus vault token", bogus), ("test wrong secret id", bad_secret_id)):
         secret_registry.add(kind, value)
+    openbao.write_policy("rel-read-gone", 'path "secret/data/rel/vault/gone-doc" { capabilities = ["read"] }\n')
     tokens = {"deny": openbao.create_token(["rel-deny"]), "bogus": bogus, "role_id": approle.role_id,
-              "bad_secret_id": bad_secret_id}
+              "bad_secret_id": bad_secret_id, "read_gone": openbao.create_token(["rel-read-gone"])}
     runner = rel_runner_factory("vault_documents")
     plays = play(CASES, name="Vault faults", module_defaults={"group/adobe_commerce.accs.accs": {
         "ims_url": "{{ emu_url }}", "ca_path": "{{ emu_ca }}", "retries": 0, "timeout": 10}})

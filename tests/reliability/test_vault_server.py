@@ -118,8 +118,9 @@ def nothing_lost(rot, stored_doc, where="Vault"):
             mode = stat.S_IMODE(os.stat(path).st_mode)
             if mode != 0o600:
                 problems.append("the recovery file has mode %o, not 0600" % mode)
+            # "document": the credential's client fields, to restore a document deleted meanwhile (issue 13)
             extra_keys = set(record) - {"vault_url", "vault_mount", "vault_path", "refresh_token", "replaces_sha256",
-                                        "saved_at"}
+                                        "saved_at", "document"}
             if extra_keys:
                 problems.append("the recovery file holds more than documented: %s" % sorted(extra_keys))
     if not (in_vault or in_file):

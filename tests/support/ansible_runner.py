@@ -2,7 +2,7 @@
 
 Used by the pytest fixtures in ``tests/conftest.py`` and by ``tests/support/devenv.py``.
 
-ansible-core 2.17-2.19 ships no JSON stdout callback (that one lives in ansible.posix,
+ansible-core 2.19-2.21 ships no JSON stdout callback (that one lives in ansible.posix,
 which is not installed here).  ``run_playbook(..., json=True)`` therefore runs the
 built-in ``default`` callback with ``result_format=json`` and one-line results at
 verbosity >= 1, and :func:`parse_default_output` turns that output into a document

@@ -1,5 +1,7 @@
 """Make the collection importable as ``ansible_collections.adobe_commerce.accs`` in unit tests.
 
+Fixture ``sleeps``: a list that records each wait when given as a RetryPolicy's ``sleep``.
+
 Unit tests import the source tree directly (no build).  When the repository already sits at
 ``.../ansible_collections/adobe_commerce/accs`` that parent folder goes on ``sys.path``;
 otherwise a folder outside the repository gets ``ansible_collections/adobe_commerce/accs``
@@ -13,6 +15,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +41,13 @@ def _collections_root() -> Path:
 COLLECTIONS_ROOT = str(_collections_root())
 if COLLECTIONS_ROOT not in sys.path:
     sys.path.insert(0, COLLECTIONS_ROOT)
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()

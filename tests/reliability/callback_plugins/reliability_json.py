@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Test-only notification callback: every task result as one JSON line.
 
-ansible-core 2.17-2.19 ships no JSON stdout callback (ansible.posix.json is not installed
+ansible-core 2.19-2.21 ships no JSON stdout callback (ansible.posix.json is not installed
 here), so the reliability suite enables this one beside the default callback.  It writes
 one line per event to the file named by ``RELIABILITY_JSON_LOG``:
 
@@ -41,7 +41,7 @@ class CallbackModule(CallbackBase):
     def _write(self, event, result):
         if not self._path:
             return
-        raw = result._result  # 2.17-2.19
+        raw = result._result  # 2.19-2.21
         try:
             text = self._dump_results(raw, indent=None)
             data = json.loads(text)

@@ -80,8 +80,8 @@ def test_writes_only_what_differs_in_one_call():
     assert remote.writes == [[("b", "update", "3"), ("c", "create", "4")]]
     assert result["changed"] is True and result["unchanged"] == 1
     assert result["changes"] == [
-        {"name": "b", "action": "update", "before": "2", "after": "3"},
-        {"name": "c", "action": "create", "before": None, "after": "4"},
+        {"name": "b", "action": "updated", "before": "2", "after": "3"},
+        {"name": "c", "action": "created", "before": None, "after": "4"},
     ]
     assert result["requests"] == {"GET": 1, "PUT": 1}
     assert result["diff"][0] == {"before_header": "name=b", "after_header": "name=b", "before": "2\n", "after": "3\n"}
@@ -94,7 +94,7 @@ def test_check_mode_reports_without_writing():
     remote = Remote(held={"a": "1"})
     result = engine.converge(remote, {"a": "2"}, check_mode=True)
     assert result["changed"] is True
-    assert result["changes"] == [{"name": "a", "action": "update", "before": "1", "after": "2"}]
+    assert result["changes"] == [{"name": "a", "action": "updated", "before": "1", "after": "2"}]
     assert remote.writes == [] and remote.held == {"a": "1"}
     assert "PUT" not in result["requests"]
 
@@ -103,7 +103,7 @@ def test_sensitive_values_are_compared_but_never_shown():
     remote = Remote(held={"pw": "old-secret-value"}, secret_keys={"pw"})
     result = engine.converge(remote, {"pw": "new-secret-value"})
     assert remote.held["pw"] == "new-secret-value"
-    assert result["changes"] == [{"name": "pw", "action": "update", "before": "(sensitive)", "after": "(sensitive)"}]
+    assert result["changes"] == [{"name": "pw", "action": "updated", "before": "(sensitive)", "after": "(sensitive)"}]
     assert "secret-value" not in repr(result)
     unchanged = engine.converge(remote, {"pw": "new-secret-value"})
     assert unchanged["changed"] is False
@@ -169,7 +169,7 @@ def test_absent_and_prune():
     remote = Remote(held={"app-a": "1", "app-b": "2", "other": "3"})
     result = engine.converge(remote, {"app-a": "1"}, absent=["gone"], prune=lambda k: k.startswith("app-"))
     assert remote.held == {"app-a": "1", "other": "3"}
-    assert result["changes"] == [{"name": "app-b", "action": "delete", "before": "2", "after": None}]
+    assert result["changes"] == [{"name": "app-b", "action": "removed", "before": "2", "after": None}]
     assert result["unchanged"] == 2  # app-a held, "gone" already absent
 
 

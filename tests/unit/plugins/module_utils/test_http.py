@@ -11,27 +11,23 @@ import responses
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError, TransportError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
+    DROPPED,
+    NOT_CONNECTED,
     RETRY_AFTER_CAP,
+    SAFE_METHODS,
+    TIMED_OUT,
+    VAULT_READ_STATUSES,
     HttpClient,
     RetryPolicy,
     check_url,
     describe_body,
+    failure_kind,
     is_loopback,
     parse_retry_after,
 )
 
 URL = "https://api.test/V1/store/websites"
 NOW = 1_800_000_000.0
-
-
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps():
-    return Sleeps()
 
 
 @pytest.fixture
@@ -225,3 +221,134 @@ def test_describe_body():
     assert describe_body(_response(b"oops", "text/html; charset=utf-8")) == "an HTML error page from a gateway or proxy"
     assert describe_body(_response(b"{broken", "application/json")) == "a body that is not JSON, of type application/json"
     assert describe_body(_response(b"x", "")) == "a body that is not JSON, of type unknown"
+
+
+# --------------------------------------------------------------------------- the re-send decision
+def _never_connected():
+    """What requests raises when no connection could be made (refused port, unknown host)."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, URL, reason))
+
+
+def _dropped():
+    """What requests raises when the server closed the connection after the request went out."""
+    from urllib3.exceptions import ProtocolError
+
+    return requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset")))
+
+
+@pytest.mark.parametrize("make,kind", [
+    (_never_connected, NOT_CONNECTED),
+    (lambda: requests.exceptions.ConnectTimeout("connect timed out"), NOT_CONNECTED),
+    (lambda: requests.exceptions.ReadTimeout("read timed out"), TIMED_OUT),
+    (_dropped, DROPPED),
+    (lambda: requests.exceptions.ConnectionError("reset"), DROPPED),  # unknown cause: assume it was sent
+    (lambda: requests.exceptions.SSLError("bad certificate"), None),
+    (lambda: requests.exceptions.InvalidURL("no host"), None),
+])
+def test_failure_kind(make, kind):
+    assert failure_kind(make()) == kind
+
+
+@pytest.mark.parametrize("outcome,idempotent,unflagged,not_idempotent", [
+    (429, True, True, True),
+    (NOT_CONNECTED, True, True, True),
+    (502, True, True, False),
+    (503, True, True, False),
+    (504, True, True, False),
+    (DROPPED, True, True, False),
+    (TIMED_OUT, True, False, False),
+])
+def test_may_resend(outcome, idempotent, unflagged, not_idempotent):
+    assert RetryPolicy.may_resend(True, outcome) is idempotent
+    assert RetryPolicy.may_resend(None, outcome) is unflagged
+    assert RetryPolicy.may_resend(False, outcome) is not_idempotent
+
+
+@pytest.mark.parametrize("method,flag", [("GET", True), ("head", True), ("OPTIONS", True), ("PUT", True),
+                                         ("DELETE", True), ("POST", None), ("PATCH", None)])
+def test_flag_by_method(method, flag):
+    assert RetryPolicy.flag_for(method) is flag
+    assert RetryPolicy.flag_for(method, idempotent=False) is False
+    assert RetryPolicy.flag_for(method, idempotent=True) is True
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_non_idempotent_request_is_not_resent_after_a_gateway_error(mock, sleeps, status):
+    mock.add(responses.PUT, URL, status=status)
+    response = client(sleeps).request("PUT", URL, "ACCS", idempotent=False)
+    assert response.status_code == status and len(mock.calls) == 1 and sleeps == []
+
+
+def test_a_non_idempotent_request_is_resent_after_429(mock, sleeps):
+    mock.add(responses.PUT, URL, status=429, headers={"Retry-After": "2"})
+    mock.add(responses.PUT, URL, status=200, json={})
+    assert client(sleeps).request("PUT", URL, "ACCS", idempotent=False).status_code == 200
+    assert sleeps == [2.0]
+
+
+def test_a_non_idempotent_request_is_resent_when_no_connection_was_made(mock, sleeps):
+    mock.add(responses.POST, URL, body=_never_connected())
+    mock.add(responses.POST, URL, status=200, json={})
+    assert client(sleeps).request("POST", URL, "ACCS", idempotent=False).status_code == 200
+    assert len(mock.calls) == 2
+
+
+@pytest.mark.parametrize("failure,message", [
+    (_dropped, "The connection to ACCS at api.test broke after the request was sent, so it was not sent again: "
+               "check whether it took effect, then run again."),
+    (lambda: requests.exceptions.ReadTimeout("slow"),
+     "ACCS at api.test did not answer within 2 s: check the service's status, or raise timeout, and run again."),
+])
+def test_a_non_idempotent_request_is_not_resent_once_it_may_have_arrived(mock, sleeps, failure, message):
+    mock.add(responses.PUT, URL, body=failure())
+    with pytest.raises(TransportError) as info:
+        client(sleeps).request("PUT", URL, "ACCS", idempotent=False)
+    assert info.value.message == message
+    assert len(mock.calls) == 1 and sleeps == []
+
+
+def test_an_idempotent_put_is_resent_after_a_gateway_error_and_a_read_timeout(mock, sleeps):
+    mock.add(responses.PUT, URL, status=503)
+    mock.add(responses.PUT, URL, body=requests.exceptions.ReadTimeout("slow"))
+    mock.add(responses.PUT, URL, status=200, json={})
+    assert client(sleeps).request("PUT", URL, "ACCS").status_code == 200
+    assert len(mock.calls) == 3
+
+
+def test_an_unflagged_post_keeps_its_behaviour(mock, sleeps):
+    # re-sent after a gateway error and a dropped connection, not after a read timeout (see the test above)
+    mock.add(responses.POST, URL, status=503)
+    mock.add(responses.POST, URL, body=_dropped())
+    mock.add(responses.POST, URL, status=200, json={})
+    assert client(sleeps).request("POST", URL, "IMS").status_code == 200
+    assert len(mock.calls) == 3
+
+
+def test_a_policy_limited_to_some_methods_sends_the_others_once(mock, sleeps):
+    policy = RetryPolicy(retries=3, statuses=VAULT_READ_STATUSES, methods=SAFE_METHODS, sleep=sleeps)
+    mock.add(responses.POST, URL, status=503)
+    assert HttpClient(timeout=2, policy=policy).request("POST", URL, "Vault", idempotent=True).status_code == 503
+    assert len(mock.calls) == 1 and sleeps == []
+
+
+def test_deterministic_backoff_for_the_vault_write_and_rotation_loops():
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
+        rotation_poll_policy,
+        write_retry_policy,
+    )
+
+    writes = write_retry_policy(sleep=None)
+    assert writes.retries == 2 and [writes.delay(n) for n in range(2)] == [0.5, 1.0]
+    polls = rotation_poll_policy(sleep=None)
+    assert [polls.delay(n) for n in range(6)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
+
+
+def test_the_defaults_come_from_the_spec():
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import HTTP_SPEC
+
+    http = HttpClient()
+    assert http.timeout == HTTP_SPEC["timeout"]["default"]
+    assert http.policy.retries == HTTP_SPEC["retries"]["default"]

@@ -57,9 +57,6 @@ class FakeSettings:
     def __init__(self, url="https://vault.test:8200"):
         self.url = url
 
-    def identity(self):
-        return ("fake-vault", self.url, id(self))
-
 
 class FakeVaultStore:
     """In-memory KV v2: every write makes a version; ``cas`` must equal the current version (0: absent).
@@ -81,6 +78,9 @@ class FakeVaultStore:
 
     def describe(self, path):
         return "'%s/%s' in Vault at %s" % (self.mount, path, self.settings.url)
+
+    def identity(self):
+        return ("fake-vault", self.settings.url, id(self))
 
     def put(self, path, document):
         self.versions.setdefault(path, []).append(dict(document))
@@ -146,9 +146,9 @@ class Ims:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     yield
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
 
 
 @pytest.fixture
@@ -328,7 +328,7 @@ def test_invalid_grant_without_rotation_fails_with_the_bootstrap_sentence(store,
         manager(store, clock, tmp_path, rotation_wait=2.0).token(request())
     assert info.value.message == (
         "IMS refused the refresh token stored at 'secret/accs/prod' in Vault at https://vault.test:8200 "
-        "(invalid_grant, HTTP 400, x-debug-id dbg-1): it expired (refresh tokens last about 14 days), was revoked, "
+        "(invalid_grant: refresh token is revoked; HTTP 400, x-debug-id dbg-1): it expired (refresh tokens last about 14 days), was revoked, "
         "or was used by a tool that did not store the rotated one; run playbooks/bootstrap_refresh_token.yml to "
         "store a new one.")
     assert "rt-old" not in info.value.message
@@ -391,6 +391,79 @@ def test_cas_lost_twice_saves_the_rotated_token_to_the_recovery_file(store, cloc
     assert json.loads(open(target).read())["refresh_token"] == "rt-mine"
 
 
+def test_cas_lost_twice_on_client_credentials_returns_the_token_and_warns_it_was_not_cached(
+        store, clock, ims, tmp_path):
+    """Issue 13, defect 5: nothing to recover, so no recovery file, and the valid token is not thrown away."""
+    store.put(PATH, document(clock, ttl=-5, refresh=None, grant_type="client_credentials"))
+    store.before_write = lambda s, path, n: s.put(path, dict(s.current(path)[0], org_id="ORG%d" % n))
+    ims.issue(access="at-s2s", refresh=None)
+    warnings = []
+    mgr = TokenManager(ImsClient(HttpClient(timeout=5, policy=RetryPolicy(retries=0, sleep=clock.sleep)), IMS), store,
+                       recovery_dir=str(tmp_path / "recovery"), clock=clock, sleep=clock.sleep, warnings=warnings)
+    result = mgr.token(request())
+    assert result.access_token == "at-s2s" and result.refreshed and result.changed
+    assert [cas for _p, _d, cas in store.write_attempts] == [1, 2]
+    assert store.current(PATH)[0].get("access_token") == "at-cached"  # the others' writes stay
+    assert not os.path.exists(str(tmp_path / "recovery"))
+    assert warnings == [
+        "IMS issued a new access token for 'secret/accs/prod' in Vault at https://vault.test:8200 but it was not "
+        "cached there, as concurrent writers kept changing the document: the next run asks IMS for another one."]
+
+
+# --------------------------------------------------------------------------- recovery file names
+def test_recovery_files_of_paths_that_sanitise_alike_do_not_collide(store, clock, ims, tmp_path):
+    """Issue 13, defect 6: accs/prod and accs_prod each keep their own recovery file."""
+    store.put("accs/prod", document(clock, ttl=-5, refresh="rt-old-a"))
+    store.put("accs_prod", document(clock, ttl=-5, refresh="rt-old-b"))
+    down = VaultUnavailableError("Vault at https://vault.test:8200 is sealed.")
+    mgr = manager(store, clock, tmp_path)
+    for path, rotated in (("accs/prod", "rt-saved-a"), ("accs_prod", "rt-saved-b")):
+        store.write_errors = [down] * 3
+        ims.issue(refresh=rotated)
+        with pytest.raises(VaultError):
+            mgr.token(request(vault_path=path))
+        tm._DOCUMENTS.clear()
+    assert mgr.recovery_file("accs/prod") != mgr.recovery_file("accs_prod")
+    assert sorted(os.listdir(mgr.recovery_dir)) == sorted(
+        os.path.basename(mgr.recovery_file(p)) for p in ("accs/prod", "accs_prod"))
+    record = json.loads(open(mgr.recovery_file("accs/prod")).read())
+    assert record["vault_path"] == "accs/prod" and record["refresh_token"] == "rt-saved-a"
+
+    # Vault writable again: each credential's next run uses its own saved token, and drops only its file
+    ims.issue(refresh="rt-next-a")
+    mgr.token(request(vault_path="accs/prod"))
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-saved-a"
+    assert os.listdir(mgr.recovery_dir) == [os.path.basename(mgr.recovery_file("accs_prod"))]
+    ims.issue(refresh="rt-next-b")
+    mgr.token(request(vault_path="accs_prod"))
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-saved-b"
+    assert os.listdir(mgr.recovery_dir) == []
+
+
+def test_recovery_file_of_the_earlier_naming_is_still_used_when_it_names_the_path(store, clock, ims, tmp_path):
+    store.put(PATH, document(clock, ttl=-5))
+    mgr = manager(store, clock, tmp_path)
+    os.makedirs(mgr.recovery_dir)
+    legacy = os.path.join(mgr.recovery_dir, "https_vault.test_8200_secret_accs_prod.json")
+    other = {"vault_url": "https://vault.test:8200", "vault_mount": "secret", "vault_path": "accs_prod",
+             "refresh_token": "rt-of-another-path", "replaces_sha256": tm._fingerprint("rt-old")}
+    with open(legacy, "w") as handle:
+        json.dump(other, handle)
+    ims.issue(refresh="rt-1")
+    mgr.token(request())
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-old"  # the file names another path: not used, kept
+    assert os.path.exists(legacy)
+    tm._DOCUMENTS.clear()
+    store.put(PATH, document(clock, ttl=-5, refresh="rt-stale"))
+    with open(legacy, "w") as handle:
+        json.dump(dict(other, vault_path=PATH, refresh_token="rt-legacy", replaces_sha256=tm._fingerprint("rt-stale")),
+                  handle)
+    ims.issue(refresh="rt-2")
+    mgr.token(request())
+    assert ims.calls[-1]["form"]["refresh_token"] == "rt-legacy"
+    assert not os.path.exists(legacy)
+
+
 # --------------------------------------------------------------------------- Vault write failures
 def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_the_next_run_stores_it(
         store, clock, ims, tmp_path):
@@ -416,7 +489,7 @@ def test_vault_unavailable_on_write_keeps_the_rotated_token_in_a_0600_file_and_t
     assert store.current(PATH)[1] == 1  # Vault never got it
 
     # next run, Vault is back: the saved token is used (the stored one is spent) and the file removed
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     ims.issue(access="at-2", refresh="rt-after")
     result = manager(store, clock, tmp_path).token(request())
     assert ims.calls[1]["form"]["refresh_token"] == "rt-rotated"
@@ -436,7 +509,7 @@ def test_recovered_token_that_again_cannot_be_stored_stays_recoverable(store, cl
     with pytest.raises(VaultError):
         manager(store, clock, tmp_path).token(request())
 
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.write_errors = [down] * tm.WRITE_ATTEMPTS
     ims.issue(access="at-2", refresh="rt-second")
     mgr = manager(store, clock, tmp_path)
@@ -447,7 +520,7 @@ def test_recovered_token_that_again_cannot_be_stored_stays_recoverable(store, cl
     assert record["refresh_token"] == "rt-second"
     assert record["replaces_sha256"] == tm._fingerprint("rt-old")
 
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     ims.issue(access="at-3", refresh="rt-third")
     result = manager(store, clock, tmp_path).token(request())
     assert ims.calls[2]["form"]["refresh_token"] == "rt-second"
@@ -515,7 +588,7 @@ def test_check_mode_returns_a_valid_cache_and_otherwise_reports_a_change_without
     store.put(PATH, document(clock, ttl=7200))
     result = manager(store, clock, tmp_path, check_mode=True).token(request())
     assert (result.access_token, result.changed) == ("at-cached", False)
-    tm.reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.put(PATH, document(clock, ttl=-5))
     result = manager(store, clock, tmp_path, check_mode=True).token(request())
     assert (result.access_token, result.changed, result.refreshed) == (None, True, False)

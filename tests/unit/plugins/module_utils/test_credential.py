@@ -8,7 +8,6 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential im
     Credential,
     format_time,
     parse_time,
-    redacted_document,
     split_scopes,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
@@ -115,11 +114,3 @@ def test_split_scopes():
         split_scopes(5)
     with pytest.raises(ConfigError):
         split_scopes(["ok", 5])
-
-
-def test_redacted_document():
-    doc = {"client_id": "c", "client_secret": "s", "client_secrets": ["a"], "refresh_token": "rt",
-           "access_token": "at", "access_token_expires_at": "2027-01-15T08:00:00Z", "org_id": "O", "scopes": ""}
-    assert redacted_document(doc) == {"client_id": "c", "client_secret": "<redacted>", "client_secrets": "<redacted>",
-                                      "refresh_token": "<redacted>", "access_token": "<redacted>",
-                                      "access_token_expires_at": "2027-01-15T08:00:00Z", "org_id": "O", "scopes": ""}

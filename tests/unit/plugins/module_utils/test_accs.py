@@ -199,24 +199,24 @@ def test_non_json_200(mock):
         AccsClient(http(), BASE, bare()).request("GET", "/V1/store/websites")
     assert info.value.message == (
         "ACCS answered HTTP 200 for GET /V1/store/websites with a body that is not JSON, of type application/json instead of "
-        "JSON (x-debug-id d1): check that base_url points at the ACCS REST API "
+        "JSON, x-debug-id d1: check that base_url points at the ACCS REST API "
         "(https://<region>.api.commerce.adobe.com/<tenant-id>).")
 
 
 @pytest.mark.parametrize("status,body,hint", [
     (403, {"message": "Org %1 denied", "parameters": ["O1"]},
-     "ACCS answered HTTP 403 for GET /V1/store/websites: \"Org O1 denied\" (x-debug-id d1); the credential's organization "
+     "ACCS answered HTTP 403 for GET /V1/store/websites: \"Org O1 denied\", x-debug-id d1; the credential's organization "
      "or permissions do not allow this: check org_id (x-gw-ims-org-id) and the integration's role in the Commerce "
      "admin."),
     (404, {"message": "Request does not match any route."},
-     "ACCS answered HTTP 404 for GET /V1/store/websites: \"Request does not match any route.\" (x-debug-id d1); check "
+     "ACCS answered HTTP 404 for GET /V1/store/websites: \"Request does not match any route.\", x-debug-id d1; check "
      "base_url (region and tenant id) and path."),
     (500, "<html>down</html>",
-     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML error page from a gateway or proxy (x-debug-id "
-     "d1); the instance or its gateway is failing: retry later, and give the x-debug-id to Adobe support if it "
+     "ACCS answered HTTP 500 for GET /V1/store/websites with an HTML error page from a gateway or proxy, x-debug-id "
+     "d1; the instance or its gateway is failing: retry later, and give the x-debug-id to Adobe support if it "
      "persists."),
     (409, {"message": "Conflict"},
-     "ACCS answered HTTP 409 for GET /V1/store/websites: \"Conflict\" (x-debug-id d1); fix the request, or add 409 to "
+     "ACCS answered HTTP 409 for GET /V1/store/websites: \"Conflict\", x-debug-id d1; fix the request, or add 409 to "
      "status_code if this answer is expected."),
 ])
 def test_error_messages(mock, status, body, hint):
@@ -265,7 +265,7 @@ def test_401_after_the_renewal_fails_with_the_scope_hint(mock):
         AccsClient(http(), BASE, source).request("GET", "/V1/store/websites")
     assert info.value.message == (
         "ACCS answered HTTP 401 for GET /V1/store/websites: \"The consumer isn't authorized to access "
-        "Magento_Backend::store.\" (x-debug-id d2); the token was refused even after a refresh: check that the credential "
+        "Magento_Backend::store.\", x-debug-id d2; the token was refused even after a refresh: check that the credential "
         "has the commerce.accs scope and belongs to this instance's IMS organization.")
     assert len([c for c in mock.calls if "/ims/" in c.request.url]) == 2  # one renewal, not a loop
     assert "at-" not in info.value.message
@@ -286,3 +286,23 @@ def test_401_accepted_by_status_code_is_not_renewed(mock):
     answer = AccsClient(http(), BASE, source).request("GET", "/V1/store/websites", status_codes=(200, 401))
     assert answer.status == 401
     assert len([c for c in mock.calls if "/ims/" in c.request.url]) == 1
+
+
+# --------------------------------------------------------------------------- the re-send flag
+CONFIG = BASE + "/V1/store/config"
+
+
+def test_a_put_flagged_not_idempotent_is_not_resent_after_a_gateway_error(mock):
+    retrying = HttpClient(timeout=5, policy=RetryPolicy(retries=2, sleep=lambda s: None))
+    mock.add(responses.PUT, CONFIG, status=503, json={"message": "Service Unavailable"})
+    with pytest.raises(AccsApiError) as info:
+        AccsClient(retrying, BASE, bare()).request("PUT", "/V1/store/config", body={"a": 1}, idempotent=False)
+    assert info.value.status == 503 and len(mock.calls) == 1
+
+
+def test_a_put_is_resent_by_default(mock):
+    retrying = HttpClient(timeout=5, policy=RetryPolicy(retries=2, sleep=lambda s: None))
+    mock.add(responses.PUT, CONFIG, status=503, json={"message": "Service Unavailable"})
+    mock.add(responses.PUT, CONFIG, status=200, json={"ok": True})
+    answer = AccsClient(retrying, BASE, bare()).request("PUT", "/V1/store/config", body={"a": 1})
+    assert answer.json == {"ok": True} and len(mock.calls) == 2

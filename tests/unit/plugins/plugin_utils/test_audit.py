@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import difflib
 import html.parser
 import json
 import re
@@ -75,7 +76,7 @@ def test_each_rule_finds_its_drift_in_documented_order():
 
 def test_non_string_or_missing_secure_url_is_drift_with_a_described_expectation():
     result = _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url=None)]),
-                                 rules={"store_view_has_config": False})
+                                  rules={"store_view_has_config": False})
     assert result["drift"] == [{"store": "default", "field": "secure_base_url", "expected": "an https:// URL",
                                 "actual": None, "rule": "secure_urls_https"}]
 
@@ -86,7 +87,7 @@ def test_rules_can_be_turned_off_one_by_one():
     assert {d["rule"] for d in everything["drift"]} == {"secure_urls_https", "store_view_has_config",
                                                         "config_website_known"}
     quiet = _drift.compute_drift(data, rules={"secure_urls_https": False, "store_view_has_config": "false",
-                                             "config_website_known": False})
+                                              "config_website_known": False})
     assert quiet["passed"] is True and quiet["checks"] == []
     assert all(not r["enabled"] for r in quiet["rules"].values())
     only_https_off = _drift.compute_drift(data, rules={"secure_urls_https": False})
@@ -96,12 +97,12 @@ def test_rules_can_be_turned_off_one_by_one():
 def test_expected_values_match_exactly():
     data = answers()
     result = _drift.compute_drift(data, expected={"default": {"website_id": "1", "locale": "en_US",
-                                                             "extension_attributes": {},
-                                                             "is_default": True}})
+                                                              "extension_attributes": {},
+                                                              "is_default": True}})
     assert [(d["field"], d["expected"], d["actual"]) for d in result["drift"]] == [
         ("is_default", True, None), ("website_id", "1", 1)]
     assert not _drift.compute_drift(answers(storeConfigs=[config("default", flag=1), config("fr")]),
-                                   expected={"default": {"flag": True}})["passed"]
+                                    expected={"default": {"flag": True}})["passed"]
     assert _drift.compute_drift(data, expected={"default": {"website_id": 1}})["passed"]
 
 
@@ -141,8 +142,8 @@ def test_bad_rules_and_expectations_are_refused():
 
 def test_message_names_each_store_field_expected_and_actual():
     result = _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/"),
-                                                       config("fr", website_id=3)]),
-                                 expected={"default": {"locale": "de_DE"}})
+                                                        config("fr", website_id=3)]),
+                                  expected={"default": {"locale": "de_DE"}})
     message = result["message"]
     assert message.startswith("3 store configuration drifts: ")
     assert "store 'default' field secure_base_url: expected \"https://a/\", actual \"http://a/\" " \
@@ -174,8 +175,8 @@ def test_filter_plugin_wraps_errors_and_adds_report_paths(tmp_path):
 # --------------------------------------------------------------------------- reports
 def drifted():
     return _drift.compute_drift(answers(storeConfigs=[config("default", secure_base_url="http://a/|b"),
-                                                     config("fr")]),
-                               expected={"fr": {"locale": "fr_BE"}, "es": {"locale": "es_ES"}})
+                                                      config("fr")]),
+                                expected={"fr": {"locale": "fr_BE"}, "es": {"locale": "es_ES"}})
 
 
 def test_json_report():
@@ -249,7 +250,8 @@ def test_diff_is_expected_before_actual_after_per_store():
     fr = diffs[2]
     assert fr["before"] == 'locale: "fr_BE"  # expected_store_configs\n'
     assert fr["after"] == 'locale: "fr_FR"  # expected_store_configs\n'
-    text = _reports.unified_diff_text(diffs)
+    text = "".join(line for d in diffs for line in difflib.unified_diff(
+        d["before"].splitlines(True), d["after"].splitlines(True), "before", "after"))
     assert '-secure_base_url: "https://a/|b"  # secure_urls_https\n' in text
     assert _reports.drift_diff("prod", _drift.compute_drift(answers())) == []
 
@@ -279,9 +281,9 @@ class _Collector(html.parser.HTMLParser):
 
 def test_fleet_html_is_self_contained_and_escaped():
     evil = _drift.compute_drift(answers(storeConfigs=[config("default", code="<script>alert(1)</script>",
-                                                            secure_base_url="http://x/")]))
+                                                             secure_base_url="http://x/")]))
     rows = [_reports.fleet_row("clean", _drift.compute_drift(answers()), "https://a/t1",
-                            {"markdown": "/r/clean-store-config.md"}),
+                               {"markdown": "/r/clean-store-config.md"}),
             _reports.fleet_row("evil<b>", evil, "https://a/<t2>"),
             _reports.fleet_row("down", _drift.error_result("Vault is down <now>: start it.")),
             _reports.fleet_row("never", None)]

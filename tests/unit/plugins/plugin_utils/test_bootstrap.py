@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _bootstrap as bootstrap
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap import (
     STATE_MISMATCH,
     Authorization,
@@ -27,6 +26,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._bootstrap imp
     parse_callback,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import BOOTSTRAP_SPEC
 
 IMS = "https://ims.example.test"
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -269,9 +269,9 @@ def test_session_unreadable_file(tmp_path):
 
 
 def test_spec_marks_secrets_no_log():
-    assert bootstrap.BOOTSTRAP_SPEC["redirect_url"]["no_log"] is True
-    assert bootstrap.BOOTSTRAP_SPEC["client_secret"]["no_log"] is True
-    assert bootstrap.BOOTSTRAP_SPEC["vault_token"]["no_log"] is True
+    assert BOOTSTRAP_SPEC["redirect_url"]["no_log"] is True
+    assert BOOTSTRAP_SPEC["client_secret"]["no_log"] is True
+    assert BOOTSTRAP_SPEC["vault_token"]["no_log"] is True
 
 
 # ---------------------------------------------------------------------------------------- engine gap
@@ -285,7 +285,10 @@ class _FakeStore:
 
         self.document, self.version, self.refuse_writes = dict(document), 1, False
         self.mount = "secret"
-        self.settings = SimpleNamespace(url="http://vault.test:8200", identity=lambda: ("fake-store", id(self)))
+        self.settings = SimpleNamespace(url="http://vault.test:8200")
+
+    def identity(self):
+        return ("fake-store", id(self))
 
     def describe(self, path):
         return "'secret/%s' in Vault at http://vault.test:8200" % path
@@ -332,13 +335,13 @@ class _FakeIms:
 
 def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(tmp_path):
     from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import VaultError
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils import _token_manager as tm
     from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager import (
         TokenManager,
         TokenRequest,
-        reset_process_caches,
     )
 
-    reset_process_caches()
+    tm._DOCUMENTS.clear()
     store = _FakeStore({"client_id": "cid", "client_secret": "sec-0123456789", "refresh_token": "rt-expired-old-one"})
     ims = _FakeIms()
     manager = TokenManager(ims, store, recovery_dir=str(tmp_path), sleep=lambda _s: None, rotation_wait=0)
@@ -349,7 +352,7 @@ def test_refresh_token_of_a_failed_bootstrap_write_is_recovered_by_the_next_run(
     bootstrapped = next(iter(ims.valid))
 
     # Vault accepts writes again: the next scheduled run must store the recovered refresh token.
-    reset_process_caches()
+    tm._DOCUMENTS.clear()
     store.refuse_writes = False
     TokenManager(ims, store, recovery_dir=str(tmp_path), sleep=lambda _s: None, rotation_wait=0).token(
         TokenRequest(vault_path="accs/prod", force_refresh=True))
