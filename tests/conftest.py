@@ -13,6 +13,10 @@ Fixtures
     The HTTPS IMS + ACCS emulator (``tests.emulator.control.EmulatorControl``).
 ``emulator_clean`` (function)
     The same emulator, reset (no clients, tokens, tenants, faults) before the test.
+``oauth_server`` (session)
+    A real OAuth 2 server, django-oauth-toolkit configured like IMS, over HTTPS with its own CA
+    (``tests.oauth_server.control.OAuthServer``; see ``tests/oauth_server/README.md``).  Its
+    client secrets, codes, tokens and user password join the secret scan.
 ``collection_path`` (session)
     The collection built with ``ansible-galaxy collection build`` and installed from the
     tarball: the path to use as ANSIBLE_COLLECTIONS_PATH.  Tests see the collection exactly
@@ -97,6 +101,7 @@ STALE_OUTPUT_SECONDS = 24 * 3600
 _SECRETS = SecretRegistry()
 _OPENBAO_SERVERS: list[OpenBao] = []
 _EMULATORS: list = []
+_OAUTH_SERVERS: list = []
 
 
 def _is_xdist_worker(config) -> bool:
@@ -137,6 +142,19 @@ def _harvest_secrets() -> None:
             _SECRETS.add_emulator(emulator)
         except Exception:  # noqa: BLE001 - the emulator is gone; its secrets were harvested before
             pass
+    for server in _OAUTH_SERVERS:
+        _add_oauth_server_secrets(server)
+
+
+def _add_oauth_server_secrets(server) -> None:
+    try:
+        by_kind = server.secrets_by_kind()
+    except Exception:  # noqa: BLE001 - the server is gone; its secrets were harvested before
+        return
+    for kind, values in by_kind.items():
+        if kind != "all":
+            for value in values:
+                _SECRETS.add("oauth server " + kind.rstrip("s").replace("_", " "), value)
 
 
 @pytest.hookimpl(trylast=True)
@@ -229,6 +247,19 @@ def emulator(tmp_path_factory):
                 _SECRETS.add_emulator(control)
             finally:
                 _EMULATORS.remove(control)
+
+
+@pytest.fixture(scope="session")
+def oauth_server(tmp_path_factory):
+    from tests.oauth_server.control import running_oauth_server
+
+    with running_oauth_server(tmp_path_factory.mktemp("oauth-server")) as server:
+        _OAUTH_SERVERS.append(server)
+        try:
+            yield server
+        finally:
+            _add_oauth_server_secrets(server)
+            _OAUTH_SERVERS.remove(server)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ SPEC = dict(
     dest=dict(type="path", required=True),
     fact=dict(type="str", default="accs_store_config_audit"),
     title=dict(type="str", default="ACCS store configuration audit"),
+    system_config_fact=dict(type="str", default="accs_system_config_result"),
     health_fact=dict(type="str", default="accs_credential_health"),
 )
 
@@ -27,6 +28,32 @@ def _host_value(hostvars, host, key):
         return hostvars[host].get(key)
     except Exception:  # an undefined or untemplatable variable reads as absent
         return None
+
+
+def _system_config_lines(rows, summary):
+    sc = summary.get("system_config")
+    if not sc:
+        return []
+    by_name = {row["name"]: row["system_config"] for row in rows if row.get("system_config")}
+    checked = len(sc["checked"])
+    lines = ["%d of %d environment%s checked hold%s the declared system configuration." % (
+        len(sc["in_sync"]), checked, "" if checked == 1 else "s", "s" if checked == 1 and len(sc["in_sync"]) == 1
+        else "")]
+    if sc["drifted"]:
+        lines.append("System configuration drifted: %s." % ", ".join(
+            "%s (%d setting%s)" % (n, len(by_name[n]["drift"]), "" if len(by_name[n]["drift"]) == 1 else "s")
+            for n in sc["drifted"]))
+    if sc["changed"]:
+        lines.append("System configuration %s: %s." % (
+            "to change" if any(by_name[n].get("check_mode") for n in sc["changed"]) else "changed", ", ".join(
+                "%s (%d setting%s)" % (n, len(by_name[n]["changes"]), "" if len(by_name[n]["changes"]) == 1 else "s")
+                for n in sc["changed"])))
+    if sc["rejected"]:
+        lines.append("System configuration rejected items: %s." % ", ".join(
+            "%s (%d)" % (n, len(by_name[n]["rejected"])) for n in sc["rejected"]))
+    if sc["errors"]:
+        lines.append("System configuration not checked: %s." % ", ".join(sc["errors"]))
+    return lines
 
 
 class ActionModule(ReportAction):
@@ -41,8 +68,10 @@ class ActionModule(ReportAction):
                 rows.append(audit.fleet_row(host, None))
                 continue
             fact = _host_value(hostvars, host, params["fact"])
+            system_config = _host_value(hostvars, host, params["system_config_fact"])
             rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
-                                        base_url=_host_value(hostvars, host, "accs_base_url")))
+                                        base_url=_host_value(hostvars, host, "accs_base_url"),
+                                        system_config=system_config if isinstance(system_config, dict) else None))
             # the credential health column group, when the credential_health role ran earlier in the run
             health = _host_value(hostvars, host, params["health_fact"])
             if isinstance(health, dict):
@@ -58,12 +87,15 @@ class ActionModule(ReportAction):
                 for row in rows if row["name"] in summary["drifted"]))
         if summary["errors"]:
             lines.append("Not audited: %s." % ", ".join(summary["errors"]))
+        lines.extend(_system_config_lines(rows, summary))
         directories = sorted(set(os.path.dirname(path) for row in rows
                                  for path in (row["reports"] or {}).values() if path))
         if directories:
             lines.append("Per-environment reports (json, junit.xml, md): %s" % ", ".join(directories))
         result.update(changed=True, path=dest, total=summary["total"], passed=summary["passed"],
                       drifted=summary["drifted"], errors=summary["errors"])
+        if summary.get("system_config"):
+            result["system_config"] = summary["system_config"]
         if self._task.check_mode:
             lines.append("Check mode: no fleet report was written (it would be %s)." % dest)
             result.update(summary=lines, msg=lines[-1])

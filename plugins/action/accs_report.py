@@ -14,7 +14,8 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _report
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
 
 SPEC = dict(
-    kind=dict(type="str", required=True, choices=["store-config", "access-check"]),
+    kind=dict(type="str", required=True,
+              choices=["store-config", "access-check", "system-config", "system-config-promotion"]),
     dest=dict(type="path", required=True),
     name=dict(type="str"),
     result=dict(type="dict", required=True),
@@ -38,6 +39,17 @@ class ActionModule(ReportAction):
                 "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
                 "markdown": audit.render_markdown(name, data, params["base_url"], moment),
             }
+        elif kind == "system-config":
+            texts = {
+                "json": audit.render_system_config_json(name, data, params["base_url"], moment),
+                "junit": audit.render_junit_system_config(name, data, params["base_url"], moment),
+                "markdown": audit.render_system_config_markdown(name, data, params["base_url"], moment),
+            }
+        elif kind == "system-config-promotion":
+            texts = {
+                "json": audit.render_promotion_json(name, data, moment),
+                "markdown": audit.render_promotion_markdown(name, data, moment),
+            }
         else:
             texts = {"junit": audit.render_junit_access_check(name, data, params["base_url"], moment)}
         result.update(files=paths, changed=True)
@@ -50,7 +62,8 @@ class ActionModule(ReportAction):
             write_files({path: texts[key] for key, path in paths.items()})
         except OSError as exc:
             result.pop("diff", None)
-            variable = "accs_audit_report_dir" if kind == "store-config" else "accs_access_check_report_dir"
+            variable = {"store-config": "accs_audit_report_dir", "system-config": "accs_audit_report_dir",
+                        "system-config-promotion": "accs_promote_report_dir"}.get(kind, "accs_access_check_report_dir")
             result.update(failed=True, changed=False, msg=(
                 "Cannot write the reports to %s (%s): point dest (%s in the role) at a writable directory."
                 % (directory, exc.strerror or type(exc).__name__, variable)))

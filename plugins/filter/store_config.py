@@ -39,8 +39,9 @@ def store_config_drift(answers, expected=None, rules=None, report_dir=None, name
 
 def accs_report_paths(directory, name, kind="store-config"):
     """Absolute paths of the reports accs_report writes for environment ``name`` in ``directory``."""
-    if kind not in ("store-config", "access-check"):
-        raise AnsibleFilterError("accs_report_paths: kind must be store-config or access-check.")
+    if kind not in ("store-config", "access-check", "system-config", "system-config-promotion"):
+        raise AnsibleFilterError("accs_report_paths: kind must be store-config, access-check, system-config or "
+                                 "system-config-promotion.")
     if not directory or not name:
         raise AnsibleFilterError("accs_report_paths needs the report directory and the environment name.")
     return report_paths(os.path.abspath(os.path.expanduser(str(directory))), str(name), kind)

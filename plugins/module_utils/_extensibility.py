@@ -496,6 +496,12 @@ CHECKS = (
 )
 
 
+class IoEventsCheckError(ConfigError):
+    """The Adobe I/O Events check of an instance reported failures."""
+
+    kind = "io_events_check"
+
+
 def _io_check(resource):
     body = resource.call("GET", "/V1/adobe_io_events/check_configuration")
     return body if isinstance(body, dict) else {}
@@ -538,8 +544,8 @@ def run_eventing_config(options, check_mode=False, warnings=None):
         result["check"] = _io_check(api)
         failed = _failed_checks(result["check"])
         if failed and params.get("require_ok"):
-            raise ConfigError("%s's Adobe I/O Events check failed: %s." % (api.where, "; ".join(failed)),
-                              error_kind="io_events_check", check=result["check"], requests=dict(api.requests))
+            raise IoEventsCheckError("%s's Adobe I/O Events check failed: %s." % (api.where, "; ".join(failed)),
+                                     check=result["check"], requests=dict(api.requests))
     result["requests"] = dict(api.requests)
     result.update(token_facts(tokens, client))
     return result

@@ -154,8 +154,9 @@ SYSTEM_CONFIG_INFO_SPEC = dict(
     **SENSITIVE_PATHS_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
 )
 SYSTEM_CONFIG_INFO_RULES = dict(
-    ACCS_CONNECTION_RULES,
-    mutually_exclusive=ACCS_CONNECTION_RULES["mutually_exclusive"] + [("scope", "config_scopes"), ("scope_code", "config_scopes")],
+    required_one_of=ACCS_CONNECTION_RULES["required_one_of"],
+    mutually_exclusive=ACCS_CONNECTION_RULES["mutually_exclusive"] + [("scope", "config_scopes"),
+                                                                     ("scope_code", "config_scopes")],
 )
 
 OWNERSHIP_SPEC = dict(

@@ -37,6 +37,8 @@ ACTION_TAKEN = {CREATE: "created", UPDATE: "updated", REPLACE: "recreated", DELE
 class RejectedItemsError(AccsError):
     """The service saved some items and refused others; ``details`` keeps both."""
 
+    kind = "rejected"
+
 
 class Change:
     """One planned write: ``action`` on ``key``, from ``before`` (current or ABSENT) to ``after`` (desired or None)."""
@@ -198,7 +200,7 @@ def converge(resource, desired, absent=(), prune=None, check_mode=False):
         "diff": [_diff(resource, c) for c in done],
     }
     if rejected:
-        raise RejectedItemsError(_rejected_message(resource, done, rejected), error_kind="rejected", **result)
+        raise RejectedItemsError(_rejected_message(resource, done, rejected), **result)
     return result
 
 

@@ -55,6 +55,12 @@ DEFAULT_SENSITIVE_PATHS = (
 _FILTER = "searchCriteria[filterGroups][0][filters][0][%s]"
 
 
+class UnknownScopeError(ConfigError):
+    """A website or store view code the environment does not have."""
+
+    kind = "unknown_scope"
+
+
 class ListValue(str):
     """A value declared as a list: compared as a set of comma-separated entries."""
 
@@ -228,11 +234,10 @@ def _items(body, method, where):
 def _scope_error(err, scope, code, where):
     if scope == "default" or err.status not in (400, 404):
         return None
-    said = commerce_message(err.body) or "HTTP %d" % err.status
-    return ConfigError("%s does not know the %s code '%s' (it answered \"%s\"): fix scope_code, or create that %s "
-                       "first; nothing was written." % (where, "website" if scope == "website" else "store view", code,
-                                                         said.replace('"', "'"), "website" if scope == "website" else "store view"),
-                       error_kind="unknown_scope")
+    said = (commerce_message(err.body) or "HTTP %d" % err.status).replace('"', "'")
+    noun = "website" if scope == "website" else "store view"
+    return UnknownScopeError("%s does not know the %s code '%s' (it answered \"%s\"): fix scope_code, or create that %s "
+                             "first; nothing was written." % (where, noun, code, said, noun))
 
 
 def _match_answer(batch, body, outcome, where):

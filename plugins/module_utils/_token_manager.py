@@ -41,7 +41,14 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._files import 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import RetryPolicy, debug_ref
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import IMS_SPEC, option_default
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: refreshes go on unlocked, check-and-set still guards Vault
+    fcntl = None
+
 DEFAULT_RECOVERY_DIR = "~/.ansible/adobe_commerce_accs/recovery"
+DEFAULT_LOCK_DIR = "~/.ansible/adobe_commerce_accs/locks"
+LOCK_WAIT = 60.0         # how long a run waits for another run on this host refreshing the same credential
 ROTATION_WAIT = 5.0      # how long a loser waits to see the winner's write after invalid_grant
 WRITE_ATTEMPTS = 3       # Vault write attempts when Vault is unavailable
 MAX_ROUNDS = 6           # IMS/Vault rounds before giving up under heavy contention
@@ -119,14 +126,75 @@ def _fingerprint(value):
     return hashlib.sha256((value or "").encode("utf-8")).hexdigest()
 
 
+class _HostLock:
+    """Serialises the refreshes of one credential among the runs on one host (forks, parallel jobs).
+
+    IMS servers may treat a second use of a rotated-out refresh token as theft and revoke the whole
+    token family, the winner's new token included (reuse protection, RFC 9700 4.14.2), so concurrent
+    runs must not all send the same refresh token. An exclusive flock on a small file; the file holds
+    the document version its last holder wrote (no secret), so the next holder knows whether the
+    document it read is stale. Without fcntl, when the file cannot be opened, or after ``wait``
+    seconds, the run goes on unlocked: check-and-set still keeps Vault consistent.
+    """
+
+    def __init__(self, path, wait=LOCK_WAIT):
+        self.path = path
+        self.wait = wait
+        self.fd = None
+
+    def acquire(self):
+        if fcntl is None:
+            return False
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.fd = fd
+                return True
+            except OSError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.05)
+
+    def written_version(self):
+        try:
+            text = os.pread(self.fd, 64, 0).decode("ascii").strip()
+            return int(text) if text else None
+        except (OSError, ValueError):
+            return None
+
+    def record(self, version):
+        if self.fd is not None and isinstance(version, int):
+            try:
+                os.ftruncate(self.fd, 0)
+                os.pwrite(self.fd, str(version).encode("ascii"), 0)
+            except OSError:
+                pass
+
+    def release(self):
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
 class TokenManager:
     def __init__(self, ims, store=None, check_mode=False, recovery_dir=None, clock=time.time, sleep=time.sleep,
-                 rotation_wait=ROTATION_WAIT, warnings=None):
+                 rotation_wait=ROTATION_WAIT, warnings=None, lock_dir=None):
         self.ims = ims
         self.warnings = [] if warnings is None else warnings
         self.store = store
         self.check_mode = check_mode
         self.recovery_dir = os.path.expanduser(recovery_dir or DEFAULT_RECOVERY_DIR)
+        self.lock_dir = os.path.expanduser(lock_dir or DEFAULT_LOCK_DIR)
         self.clock = clock
         self.sleep = sleep
         self.rotation_wait = rotation_wait
@@ -224,13 +292,38 @@ class TokenManager:
         recovered = self._load_recovery(path, document.get("refresh_token"))
         if recovered and not self.check_mode:
             cred = Credential.from_document(dict(document, refresh_token=recovered), where, request.overrides())
-            return self._renew(path, where, document, version, cred, request, rejected)
+            return self._renew_locked(path, where, document, version, cred, request, rejected, recovered=True)
         cred = Credential.from_document(document, where, request.overrides())
         if self._usable(cred, request, rejected):
             return self._cached(cred)
         if self.check_mode:
             return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")
-        return self._renew(path, where, document, version, cred, request, rejected)
+        return self._renew_locked(path, where, document, version, cred, request, rejected)
+
+    def lock_file(self, path):
+        key = json.dumps([self.store.settings.url, self.store.mount, path.strip("/")])
+        return os.path.join(self.lock_dir, hashlib.sha256(key.encode("utf-8")).hexdigest() + ".lock")
+
+    def _renew_locked(self, path, where, document, version, cred, request, rejected, recovered=False):
+        """``_renew`` holding this host's lock of the credential (see _HostLock)."""
+        lock = _HostLock(self.lock_file(path))
+        held = lock.acquire()
+        try:
+            written = lock.written_version() if held else None
+            if written is not None and written > version and not recovered:
+                # Another run on this host may have stored a newer document while this one waited.
+                fresh, fresh_version = self._read(path, fresh=True)
+                if fresh_version != version:
+                    document, version = fresh, fresh_version
+                    cred = Credential.from_document(document, where, request.overrides())
+                    if self._usable(cred, request, rejected, honour_force=False):
+                        return self._cached(cred, source="concurrent_refresh")
+            result = self._renew(path, where, document, version, cred, request, rejected)
+            if held:
+                lock.record(_DOCUMENTS.get(self._key(path), (None, None))[1])
+            return result
+        finally:
+            lock.release()
 
     def _exchange_code(self, path, where, request):
         if not request.code:

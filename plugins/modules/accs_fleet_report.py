@@ -20,8 +20,12 @@ description:
     (store, field, expected, actual, rule), or why the environment was not audited, opens on demand.
   - The page has no scripts, fetches nothing and uses no external asset (inline CSS, and a
     Content-Security-Policy that forbids loading anything), so it can be archived or mailed as it is.
+  - When any host has a system configuration result (O(system_config_fact), set by the
+    P(adobe_commerce.accs.system_config#role) role), the page gains a System configuration column with the drift count
+    (audit mode), changes made (enforce mode) and rejected items, with each setting on demand. Hosts where the
+    role did not run show C(not run).
   - Also returns a short summary for the playbook output. In check mode nothing is written.
-  - Used by the playbook C(adobe_commerce.accs.audit_store_config).
+  - Used by the playbooks C(adobe_commerce.accs.audit_store_config) and C(adobe_commerce.accs.audit_fleet).
 options:
   hosts:
     description: Inventory host names, one row each, in this order. Usually C({{ groups['accs'] }}).
@@ -42,6 +46,11 @@ options:
     description: Page title.
     type: str
     default: ACCS store configuration audit
+  system_config_fact:
+    description: Name of the host variable holding each environment's system configuration result.
+    type: str
+    default: accs_system_config_result
+    version_added: 0.2.0
   health_fact:
     description:
       - Host variable holding the credential health of each environment (set by the role
@@ -98,6 +107,13 @@ errors:
   returned: always
   type: list
   elements: str
+system_config:
+  description:
+    - Host names by system configuration outcome, C(checked), C(in_sync), C(drifted), C(changed), C(rejected),
+      C(errors) and C(not_run).
+  returned: when any host has a system configuration result
+  type: dict
+  version_added: 0.2.0
 summary:
   description: Lines for the playbook output (counts, drifted environments, report locations).
   returned: always

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: accs_report
-short_description: Write the store configuration audit or access check reports of one environment
+short_description: Write the audit, system configuration or access check reports of one environment
 version_added: 0.1.0
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
@@ -22,6 +22,12 @@ description:
     C(<name>-store-config.md) (a table to read at a glance).
   - For O(kind=access-check), from the C(accs_access_check) fact of the
     P(adobe_commerce.accs.access_check#role) role, C(<name>-access-check.junit.xml).
+  - For O(kind=system-config), from the C(accs_system_config_result) fact of the
+    P(adobe_commerce.accs.system_config#role) role (made by the P(adobe_commerce.accs.system_config_result#filter)
+    filter), C(<name>-system-config.json), C(<name>-system-config.junit.xml) (one test case per declared setting,
+    one failure per drifted or rejected one) and C(<name>-system-config.md).
+  - For O(kind=system-config-promotion), from the promotion result of the playbook
+    C(adobe_commerce.accs.promote_system_config), C(<name>-promotion.json) and C(<name>-promotion.md).
   - With C(--diff), returns the drift as a diff of the expected against the actual values.
   - In check mode nothing is written; the paths the files would have are returned.
   - Used by the roles P(adobe_commerce.accs.store_config_audit#role) and P(adobe_commerce.accs.access_check#role).
@@ -30,7 +36,7 @@ options:
     description: Which reports to write.
     type: str
     required: true
-    choices: [store-config, access-check]
+    choices: [store-config, access-check, system-config, system-config-promotion]
   dest:
     description:
       - Directory of the reports, created when missing. A relative path is relative to the directory
@@ -55,7 +61,8 @@ attributes:
     support: full
     description: With C(--diff), drift shows as expected (before) against actual (after) values, one diff per store.
 notes:
-  - The reports hold store configuration values, never a token or secret.
+  - The reports hold store and system configuration values, never a token or secret; sensitive system
+    configuration values arrive masked (C((sensitive))) from M(adobe_commerce.accs.accs_system_config).
   - C(changed) is true whenever the reports are written (or would be, in check mode); ACCS itself is never changed.
 seealso:
   - module: adobe_commerce.accs.accs_fleet_report
@@ -82,17 +89,17 @@ files:
   type: dict
   contains:
     json:
-      description: The JSON report (store-config).
+      description: The JSON report.
       type: str
-      returned: O(kind=store-config)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion)
     junit:
       description: The JUnit XML report.
       type: str
-      returned: always
+      returned: O(kind=store-config), O(kind=system-config), O(kind=access-check)
     markdown:
-      description: The Markdown report (store-config).
+      description: The Markdown report.
       type: str
-      returned: O(kind=store-config)
+      returned: O(kind=store-config), O(kind=system-config), O(kind=system-config-promotion)
   sample: {"json": "/srv/audit/accs-reports/prod-store-config.json"}
 diff:
   description: One C(before) (expected) / C(after) (actual) entry per drifted store.

@@ -85,7 +85,8 @@ requirements:
   - hvac (with O(vault_path))
 seealso:
   - module: adobe_commerce.accs.accs_system_config_info
-  - role: adobe_commerce.accs.system_config
+  - plugin: adobe_commerce.accs.system_config
+    plugin_type: role
 '''
 
 EXAMPLES = r'''

@@ -41,6 +41,11 @@ def report_paths(directory, name, kind):
                 "markdown": base + "-store-config.md"}
     if kind == "access-check":
         return {"junit": base + "-access-check.junit.xml"}
+    if kind == "system-config":
+        return {"json": base + "-system-config.json", "junit": base + "-system-config.junit.xml",
+                "markdown": base + "-system-config.md"}
+    if kind == "system-config-promotion":
+        return {"json": base + "-promotion.json", "markdown": base + "-promotion.md"}
     raise ValueError("unknown report kind %r" % kind)
 
 
@@ -257,20 +262,96 @@ p.error-text { margin: 6px 0 0; max-width: 60em; }
 """
 
 
-def fleet_row(name, result, base_url=None, reports=None):
-    """Normalise one environment for the fleet report; result None: never audited."""
+def fleet_row(name, result, base_url=None, reports=None, system_config=None):
+    """Normalise one environment for the fleet report; result None: never audited.
+
+    ``system_config``: the system_config role's result on that host (None: the role did not run there).
+    """
     if not isinstance(result, dict):
         result = error_result("No audit result: the audit of this environment did not run or stopped early; "
                               "see the playbook output for this host.")
     return {"name": str(name), "base_url": base_url, "result": result,
-            "reports": reports if reports is not None else (result.get("reports") or {})}
+            "reports": reports if reports is not None else (result.get("reports") or {}),
+            "system_config": system_config if isinstance(system_config, dict) else None}
 
 
 def fleet_summary(rows):
     passed = [r["name"] for r in rows if r["result"].get("passed")]
     errors = [r["name"] for r in rows if not r["result"].get("passed") and r["result"].get("error")]
     drifted = [r["name"] for r in rows if not r["result"].get("passed") and not r["result"].get("error")]
-    return {"total": len(rows), "passed": passed, "drifted": drifted, "errors": errors}
+    summary = {"total": len(rows), "passed": passed, "drifted": drifted, "errors": errors}
+    checked = [r for r in rows if r.get("system_config")]
+    if checked:
+        summary["system_config"] = {
+            "checked": [r["name"] for r in checked],
+            "in_sync": [r["name"] for r in checked if system_config_status(r["system_config"])[1] == "in sync"],
+            "drifted": [r["name"] for r in checked if r["system_config"].get("mode") == "audit"
+                        and r["system_config"].get("drift") and not r["system_config"].get("error")],
+            "changed": [r["name"] for r in checked if r["system_config"].get("mode") == "enforce"
+                        and r["system_config"].get("changes") and not r["system_config"].get("error")],
+            "rejected": [r["name"] for r in checked if r["system_config"].get("rejected")],
+            "errors": [r["name"] for r in checked if r["system_config"].get("error")],
+            "not_run": [r["name"] for r in rows if not r.get("system_config")],
+        }
+    return summary
+
+
+def _system_config_cell(result):
+    if result is None:
+        return '<td class="cell off" data-sysconfig="not-run" title="the system_config role did not run">not run</td>'
+    drift = len(result.get("drift") or [])
+    changes = len(result.get("changes") or [])
+    rejected = len(result.get("rejected") or [])
+    status, label = system_config_status(result)
+    parts = []
+    if result.get("error"):
+        parts.append("error")
+    else:
+        if result.get("mode") == "audit":
+            parts.append("%d drift" % drift)
+        else:
+            parts.append("%d %s" % (changes, "to change" if result.get("check_mode") else "changed"))
+        if rejected:
+            parts.append("%d rejected" % rejected)
+    if status == "off":
+        parts = ["nothing declared"]
+    mark = "&#10003; " if status == "pass" else ("&#10007; " if status == "fail" else "")
+    return ('<td class="cell %s" data-sysconfig="%s" data-sysconfig-mode="%s" data-sysconfig-drift="%d" '
+            'data-sysconfig-changes="%d" data-sysconfig-rejected="%d" title="%s">%s%s</td>'
+            % (status, html.escape(label, quote=True), html.escape(str(result.get("mode")), quote=True), drift,
+               changes, rejected, html.escape(str(result.get("message") or label), quote=True), mark,
+               html.escape(", ".join(parts))))
+
+
+def _system_config_details(result):
+    esc = html.escape
+    if result.get("error"):
+        return ('<details open><summary>system configuration not checked</summary><p class="error-text">%s</p>'
+                '</details>' % esc(result["error"]))
+    rows = []
+    if result.get("mode") == "audit":
+        for entry in result.get("drift") or []:
+            rows.append((entry, "drift", _sc_value_text(entry.get("expected")), _sc_value_text(entry.get("actual"))))
+        head = ("Declared", "Actual")
+    else:
+        for entry in result.get("changes") or []:
+            rows.append((entry, "changed", _sc_value_text(entry.get("after")), _sc_value_text(entry.get("before"))))
+        head = ("After", "Before")
+    for entry in result.get("rejected") or []:
+        rows.append((entry, "rejected", entry.get("message") or "", ""))
+    if not rows:
+        return ""
+    out = ['<details><summary>system configuration: %s</summary><table class="drift"><thead><tr><th>Path</th>'
+           '<th>Scope</th><th>%s</th><th>%s</th><th>Status</th></tr></thead><tbody>'
+           % (esc(system_config_status(result)[1]), head[0], head[1])]
+    for entry, status, first, second in rows:
+        scope = entry.get("scope") or "default"
+        if entry.get("scope_code") is not None:
+            scope += " " + str(entry["scope_code"])
+        out.append('<tr><td><code>%s</code></td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td>'
+                   '<td>%s</td></tr>' % (esc(str(entry.get("path"))), esc(scope), esc(first), esc(second), status))
+    out.append('</tbody></table></details>')
+    return "".join(out)
 
 
 def _cell(result, rule):
@@ -322,11 +403,27 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
            '<div class="totals">',
            '<div class="ok" id="total-passed"><b>%d</b>passed</div>' % len(summary["passed"]),
            '<div class="bad" id="total-drifted"><b>%d</b>drifted</div>' % len(summary["drifted"]),
-           '<div class="err" id="total-errors"><b>%d</b>not audited</div>' % len(summary["errors"]),
-           '</div>',
-           '<table class="fleet" id="fleet">', '<thead><tr><th>Environment</th><th>Result</th><th>Stores</th>']
+           '<div class="err" id="total-errors"><b>%d</b>not audited</div>' % len(summary["errors"])]
+    if summary.get("system_config"):
+        sc = summary["system_config"]
+        out += ['<div class="ok" id="total-system-config-in-sync"><b>%d</b>system configuration in sync</div>'
+                % len(sc["in_sync"]),
+                '<div class="bad" id="total-system-config-drifted"><b>%d</b>system configuration drifted</div>'
+                % len(sc["drifted"])]
+        if sc["changed"]:
+            out.append('<div class="ok" id="total-system-config-changed"><b>%d</b>system configuration changed</div>'
+                       % len(sc["changed"]))
+        if sc["rejected"] or sc["errors"]:
+            out.append('<div class="err" id="total-system-config-failed"><b>%d</b>system configuration rejected '
+                       'or not checked</div>' % len(set(sc["rejected"]) | set(sc["errors"])))
+    out += ['</div>',
+            '<table class="fleet" id="fleet">', '<thead><tr><th>Environment</th><th>Result</th><th>Stores</th>']
     for rule in ALL_RULES:
         out.append('<th title="%s">%s</th>' % (esc(rule), esc(RULE_TITLES[rule])))
+    with_system_config = any(row.get("system_config") for row in rows)
+    if with_system_config:
+        out.append('<th id="system-config" title="system_config role: drift (audit), changes (enforce), '
+                   'rejected items">System configuration</th>')
     if health_group:
         out.extend(health_group[1])
     out += ['<th>Details</th>', '</tr></thead>', '<tbody>']
@@ -351,6 +448,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             out.append('<td class="cell">%d</td>' % int(result.get("stores") or 0))
             for rule in ALL_RULES:
                 out.append(_cell(result, rule))
+        if with_system_config:
+            out.append(_system_config_cell(row.get("system_config")))
         if health_group:
             out.extend(health_group[2](row))
         details = []
@@ -369,9 +468,16 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             details.append('</tbody></table></details>')
         else:
             details.append('<span class="off">no drift</span>')
+        if row.get("system_config"):
+            details.append(_system_config_details(row["system_config"]))
         links = []
         for key, label in (("markdown", "md"), ("json", "json"), ("junit", "junit")):
             href = _rel_link((row.get("reports") or {}).get(key), html_dir)
+            if href:
+                links.append('<a href="%s">%s</a>' % (esc(href.replace(os.sep, "/"), quote=True), label))
+        for key, label in (("markdown", "system config md"), ("json", "system config json"),
+                           ("junit", "system config junit")):
+            href = _rel_link(((row.get("system_config") or {}).get("reports") or {}).get(key), html_dir)
             if href:
                 links.append('<a href="%s">%s</a>' % (esc(href.replace(os.sep, "/"), quote=True), label))
         if links:
@@ -379,6 +485,215 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
         out.append('<td>%s</td>' % "".join(details))
         out.append('</tr>')
     if not rows:
-        out.append('<tr><td colspan="%d">No environments in group accs.</td></tr>' % (len(ALL_RULES) + 4))
+        columns = len(ALL_RULES) + 4 + int(with_system_config)
+        out.append('<tr><td colspan="%d">No environments in group accs.</td></tr>' % columns)
     out += ['</tbody>', '</table>', '</body>', '</html>', '']
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- system configuration
+def _sc_code(value):
+    return "-" if value is None else _md_cell(str(value))
+
+
+def _sc_value(value):
+    return "unset" if value is None else _md_code(json.dumps(value, ensure_ascii=False))
+
+
+def _sc_value_text(value):
+    return "unset" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _sc_label(entry):
+    code = entry.get("scope_code")
+    return "%s (%s%s)" % (entry.get("path"), entry.get("scope") or "default", "" if code is None else " " + str(code))
+
+
+def system_config_status(result):
+    """``(status, label)`` of a system_config result: error, rejected, drift, changed or in-sync."""
+    if result.get("error"):
+        return "error", "error"
+    if result.get("rejected"):
+        return "fail", "%d rejected" % len(result["rejected"])
+    if result.get("mode") == "audit" and result.get("drift"):
+        return "fail", "%d drift" % len(result["drift"])
+    if result.get("mode") == "enforce" and result.get("changes"):
+        return "pass", "%d %s" % (len(result["changes"]), "to change" if result.get("check_mode") else "changed")
+    if not result.get("settings"):
+        return "off", "nothing declared"
+    return "pass", "in sync"
+
+
+def render_system_config_json(name, result, base_url=None, generated_at=None):
+    moment = generated_at or now_utc()
+    document = {
+        "host": name,
+        "base_url": base_url,
+        "generated_at": _iso(moment),
+        "mode": result.get("mode"),
+        "check_mode": bool(result.get("check_mode")),
+        "passed": bool(result.get("passed")),
+        "settings": result.get("settings", 0),
+        "drift": result.get("drift") or [],
+        "changes": result.get("changes") or [],
+        "unchanged": result.get("unchanged", 0),
+        "rejected": result.get("rejected") or [],
+        "unverifiable": result.get("unverifiable") or [],
+        "requests": result.get("requests") or {},
+        "message": result.get("message"),
+    }
+    if result.get("error"):
+        document["error"] = result["error"]
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def render_system_config_markdown(name, result, base_url=None, generated_at=None):
+    moment = generated_at or now_utc()
+    mode = result.get("mode") or "audit"
+    lines = ["# System configuration %s: %s" % (mode, name), ""]
+    if base_url:
+        lines.append("- ACCS: %s" % base_url)
+    status, label = system_config_status(result)
+    word = {"error": "**ERROR**", "fail": "**FAILED**", "pass": "**PASSED**", "off": "**PASSED**"}[status]
+    lines += ["- Mode: %s%s" % (mode, " (check mode: nothing written)" if mode == "enforce" and
+                                result.get("check_mode") else ""),
+              "- Result: %s: %s" % (word, _md_cell(result.get("message") or label)),
+              "- Declared settings: %d; holding their value: %d" % (result.get("settings", 0),
+                                                                    result.get("unchanged", 0)),
+              "- Generated: %s" % _iso(moment), ""]
+    drift = result.get("drift") or []
+    if mode == "audit" and drift:
+        lines += ["## Drift", "", "| Path | Scope | Code | Declared | Actual |", "| --- | --- | --- | --- | --- |"]
+        for entry in drift:
+            lines.append("| %s | %s | %s | %s | %s |" % (_md_cell(entry["path"]), entry["scope"],
+                                                         _sc_code(entry.get("scope_code")),
+                                                         _sc_value(entry.get("expected")),
+                                                         _sc_value(entry.get("actual"))))
+        lines.append("")
+    changes = result.get("changes") or []
+    if changes:
+        lines += ["## %s" % ("Changes to make" if result.get("check_mode") else "Changes made"), "",
+                  "| Path | Scope | Code | Before | After |", "| --- | --- | --- | --- | --- |"]
+        for entry in changes:
+            lines.append("| %s | %s | %s | %s | %s |" % (_md_cell(entry["path"]), entry["scope"],
+                                                         _sc_code(entry.get("scope_code")),
+                                                         _sc_value(entry.get("before")), _sc_value(entry.get("after"))))
+        lines.append("")
+    rejected = result.get("rejected") or []
+    if rejected:
+        lines += ["## Rejected", "", "| Path | Scope | Code | Reason |", "| --- | --- | --- | --- |"]
+        for entry in rejected:
+            lines.append("| %s | %s | %s | %s |" % (_md_cell(entry["path"]), entry["scope"],
+                                                    _sc_code(entry.get("scope_code")), _md_cell(entry["message"])))
+        lines.append("")
+    unverifiable = result.get("unverifiable") or []
+    if unverifiable:
+        lines += ["## Not compared (ACCS shows them as asterisks)", ""]
+        lines += ["- %s" % _md_cell(_sc_label(entry)) for entry in unverifiable]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_junit_system_config(name, result, base_url=None, generated_at=None):
+    """One test case per declared setting: drift and rejections fail, unverifiable ones are skipped."""
+    moment = generated_at or now_utc()
+    suite = "system-config.%s" % name
+    cases = []
+    failures = errors = skipped = 0
+    if result.get("error"):
+        errors = 1
+        cases.append(_testcase("%s.system_config" % name, "read and compare the system configuration",
+                               error=("SystemConfigError", result["error"]), body=result["error"]))
+    else:
+        drift = {(d["path"], d["scope"], d.get("scope_code")): d for d in result.get("drift") or []}
+        rejected = {(r["path"], r["scope"], r.get("scope_code")): r for r in result.get("rejected") or []}
+        for check in result.get("checks") or []:
+            key = (check["path"], check["scope"], check.get("scope_code"))
+            classname = "%s.%s" % (name, check["scope"] if check.get("scope_code") is None
+                                   else "%s.%s" % (check["scope"], check["scope_code"]))
+            status = check.get("status")
+            if status == "rejected" and key in rejected:
+                failures += 1
+                message = rejected[key]["message"]
+                cases.append(_testcase(classname, check["path"], failure=("rejected", message), body=message + "\n"))
+            elif status == "drift" and key in drift:
+                failures += 1
+                entry = drift[key]
+                text = "declared %s, actual %s" % (_sc_value_text(entry.get("expected")),
+                                                   _sc_value_text(entry.get("actual")))
+                cases.append(_testcase(classname, check["path"], failure=("drift", text), body=text + "\n"))
+            elif status == "unverifiable":
+                skipped += 1
+                cases.append(_testcase(classname, check["path"],
+                                       skipped="ACCS shows this sensitive value only as asterisks"))
+            else:
+                cases.append(_testcase(classname, check["path"]))
+    return _junit(suite, name, cases, failures, errors, skipped,
+                  [("base_url", base_url), ("mode", result.get("mode")), ("settings", result.get("settings"))],
+                  moment)
+
+
+def render_promotion_json(name, result, generated_at=None):
+    moment = generated_at or now_utc()
+    document = {"promotion": name, "generated_at": _iso(moment)}
+    document.update({k: v for k, v in result.items() if k != "targets"})
+    document["targets"] = [_promotion_target(t) for t in result.get("targets") or []]
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def _promotion_target(target):
+    out = {"host": target.get("host"), "base_url": target.get("base_url"),
+           "passed": bool(target.get("passed")), "check_mode": bool(target.get("check_mode")),
+           "changed": target.get("changes") or [],
+           "unchanged": [{k: c[k] for k in ("path", "scope", "scope_code")}
+                         for c in target.get("checks") or [] if c.get("status") == "ok"],
+           "excluded": target.get("excluded") or [],
+           "rejected": target.get("rejected") or [],
+           "message": target.get("message")}
+    if target.get("error"):
+        out["error"] = target["error"]
+    return out
+
+
+def render_promotion_markdown(name, result, generated_at=None):
+    moment = generated_at or now_utc()
+    lines = ["# System configuration promotion: %s" % name, "",
+             "- From: %s%s" % (result.get("source"), " (%s)" % result["source_base_url"]
+                               if result.get("source_base_url") else ""),
+             "- To: %s" % ", ".join(str(t.get("host")) for t in result.get("targets") or []),
+             "- Check mode: %s" % ("yes, nothing was written" if result.get("check_mode") else "no"),
+             "- Generated: %s" % _iso(moment), ""]
+    for target in [_promotion_target(t) for t in result.get("targets") or []]:
+        lines += ["## %s" % target["host"], ""]
+        if target.get("base_url"):
+            lines.append("- ACCS: %s" % target["base_url"])
+        lines.append("- Result: %s" % _md_cell(target.get("message") or ""))
+        lines.append("- %d %s, %d unchanged, %d excluded, %d rejected" % (
+            len(target["changed"]), "to change" if target["check_mode"] else "changed", len(target["unchanged"]),
+            len(target["excluded"]), len(target["rejected"])))
+        lines.append("")
+        if target["changed"]:
+            lines += ["### %s" % ("To change" if target["check_mode"] else "Changed"), "",
+                      "| Path | Scope | Code | Before | After |", "| --- | --- | --- | --- | --- |"]
+            for entry in target["changed"]:
+                lines.append("| %s | %s | %s | %s | %s |" % (
+                    _md_cell(entry["path"]), entry["scope"], _sc_code(entry.get("scope_code")),
+                    _sc_value(entry.get("before")), _sc_value(entry.get("after"))))
+            lines.append("")
+        if target["rejected"]:
+            lines += ["### Rejected", "", "| Path | Scope | Code | Reason |", "| --- | --- | --- | --- |"]
+            for entry in target["rejected"]:
+                lines.append("| %s | %s | %s | %s |" % (_md_cell(entry["path"]), entry["scope"],
+                                                        _sc_code(entry.get("scope_code")), _md_cell(entry["message"])))
+            lines.append("")
+        if target["excluded"]:
+            lines += ["### Excluded", "", "| Path | Scope | Code | Rule |", "| --- | --- | --- | --- |"]
+            for entry in target["excluded"]:
+                lines.append("| %s | %s | %s | %s |" % (_md_cell(entry["path"]), entry["scope"],
+                                                        _sc_code(entry.get("scope_code")), _md_cell(entry["rule"])))
+            lines.append("")
+        if target["unchanged"]:
+            lines += ["### Unchanged", ""]
+            lines += ["- %s" % _md_cell(_sc_label(entry)) for entry in target["unchanged"]]
+            lines.append("")
+    return "\n".join(lines)

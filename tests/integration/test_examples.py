@@ -247,6 +247,93 @@ def _accs_fleet_report(ctx: ExampleRun, tasks: list) -> None:
     assert ctx.ok(result, "Summary")["msg"]
 
 
+def _system_config_requests(ctx: ExampleRun, method: str) -> list:
+    return [r for r in ctx.emulator.requests(tenant=ctx.prod.tenant)
+            if r.get("endpoint") == "systemConfig" and r["method"] == method]
+
+
+def _held(ctx: ExampleRun) -> dict:
+    return {(i["path"], i["scope"], i.get("scope_code")): i["value"]
+            for i in ctx.emulator.system_config(ctx.prod.tenant)}
+
+
+def _accs_system_config(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    written = ctx.ok(result, "Hold locale, currency and flat-rate shipping")
+    assert written["changed"] is True and written["rejected"] == []
+    assert len(_system_config_requests(ctx, "PUT")) == 1
+    held = _held(ctx)
+    assert held[("general/country/allow", "default", None)] == "US,CA,MX"
+    assert held[("carriers/flatrate/active", "website", "base")] == "1"
+    assert held[("carriers/flatrate/price", "website", "base")] == "5"
+    assert ctx.ok(result, "Say what was written")["msg"] == "%d changed, %d already held" % (
+        len(written["changes"]), written["unchanged"])
+    ctx.no_secrets(result)
+
+
+def _accs_system_config_info(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    exported = ctx.ok(result, "Read the locale and currency settings of the default scope and the base website")
+    assert {"path": "general/locale/code", "value": "en_US", "scope": "default"} in exported["settings"]
+    assert all(s["path"].startswith(("general/locale/", "currency/")) for s in exported["settings"])
+    applied = ctx.ok(result, "Apply the export to another environment unchanged")
+    assert applied["changed"] is False and applied["unchanged"] == len(exported["settings"])
+    assert _system_config_requests(ctx, "PUT") == []
+    ctx.no_secrets(result)
+
+
+def _system_config_merge(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    declared = ctx.ok(result, "Declare the settings of this environment")["ansible_facts"]["declared"]
+    assert [(d["path"], d["value"]) for d in declared] == [
+        ("currency/options/base", "USD"), ("general/locale/code", "en_GB"), ("carriers/flatrate/price", 5)]
+
+
+def _system_config_result(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    made = ctx.ok(result, "Make the result")["ansible_facts"]["result"]
+    assert made["passed"] is True and made["settings"] == 1
+    assert ctx.ok(result, "Say it")["msg"] == "The declared setting holds its declared value."
+    assert _system_config_requests(ctx, "PUT") == []
+
+
+def _system_config_scopes(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    assert ctx.ok(result, "Every scope of an environment with one website and two store views")["msg"] == [
+        {"scope": "default"}, {"scope": "website", "scope_code": "base"},
+        {"scope": "store", "scope_code": "default"}, {"scope": "store", "scope_code": "fr"}]
+
+
+def _system_config_select(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    promotion = ctx.ok(result, "What a promotion to an environment without the fr store view carries")
+    promotion = promotion["ansible_facts"]["promotion"]
+    assert promotion["settings"] == [{"path": "general/locale/code", "value": "en_US", "scope": "default"}]
+    assert [e["rule"] for e in promotion["excluded"]] == [
+        "exclude web/*/base_url", "same as the parent scope", "scope code not in the target"]
+
+
+def _system_config_common(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    split = ctx.ok(result, "Split what two environments share")["msg"]
+    assert split["common"] == [{"path": "general/locale/code", "value": "en_US", "scope": "default"}]
+    assert split["hosts"]["prod"] == [{"path": "carriers/flatrate/price", "value": "5", "scope": "default"}]
+
+
+def _system_config_yaml(ctx: ExampleRun, tasks: list) -> None:
+    import yaml
+
+    result = ctx.run(tasks, ctx.host_vars())
+    text = ctx.ok(result, "Show the host_vars file of two settings")["msg"]
+    assert text.startswith("---\n# Exported from %s\naccs_system_config:\n" % HOST)
+    assert 'value: !unsafe "{{unsecure_base_url}}"' in text
+    loaded = yaml.safe_load(text.replace("!unsafe ", ""))
+    assert loaded["accs_system_config"][0] == {"path": "general/locale/code", "value": "en_US", "scope": "default"}
+
+
 def _accs_credential_health(ctx: ExampleRun, tasks: list) -> None:
     result = ctx.run(tasks, ctx.host_vars())
     ctx.all_ran(result, tasks)
@@ -263,6 +350,14 @@ def _accs_credential_health(ctx: ExampleRun, tasks: list) -> None:
 
 SCENARIOS = {
     ("module", "accs_credential_health"): _accs_credential_health,
+    ("module", "accs_system_config"): _accs_system_config,
+    ("module", "accs_system_config_info"): _accs_system_config_info,
+    ("filter", "system_config_merge"): _system_config_merge,
+    ("filter", "system_config_result"): _system_config_result,
+    ("filter", "system_config_scopes"): _system_config_scopes,
+    ("filter", "system_config_select"): _system_config_select,
+    ("filter", "system_config_common"): _system_config_common,
+    ("filter", "system_config_yaml"): _system_config_yaml,
     ("module", "ims_token"): _ims_token,
     ("module", "accs_rest"): _accs_rest,
     ("module", "accs_report"): _accs_report,

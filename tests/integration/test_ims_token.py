@@ -145,7 +145,8 @@ def test_eight_concurrent_forks_rotate_one_credential_once(run_playbook, emulato
         token_summary_task("summary", "tok"),
     ]
     # IMS latency widens the race the way a slow network does: each refresh waits 2 s before
-    # IMS handles it, so forks that start up to 2 s apart all send the same refresh token
+    # IMS handles it, so forks that start up to 2 s apart overlap (and, without the lock, would
+    # all send the same refresh token)
     emulator.add_fault("ims.token.refresh_token", delay=2, times=8)
     try:
         result = run_playbook(play(tasks, emulator), inventory=inventory, forks=8, json=True).assert_rc(0)
@@ -162,12 +163,11 @@ def test_eight_concurrent_forks_rotate_one_credential_once(run_playbook, emulato
         assert got["token_sha256"] == sha256(document["access_token"]), (host, got)
     assert sum(1 for r in summaries.values() if r["msg"]["refreshed"]) == 1
     assert all(s["failed"] == 0 for s in result.stats.values())
-    # strict single use: IMS accepted exactly one refresh; the stored refresh token still works
+    # one refresh reached IMS: the forks on this host wait for the one refreshing (a per-credential
+    # lock), so no fork sends the used refresh token again (a server with reuse protection would
+    # revoke the whole token family for it: tests/integration/test_oauth_server.py)
     calls = ims_token_requests(emulator, cred.client_id, "refresh_token")
-    statuses = [c["status"] for c in calls]
-    assert statuses.count(200) == 1, statuses
-    # the race happened: other forks sent the same refresh token and IMS refused it as used
-    assert 2 <= len(calls) <= 8 and statuses.count(400) == len(calls) - 1, statuses
+    assert [c["status"] for c in calls] == [200]
     assert version == cred.version + 1
     assert document["refresh_token"] != cred.refresh_token
     assert emulator.check_refresh_token(document["refresh_token"]) is True

@@ -37,6 +37,19 @@ PROMISES = [
      "and junit; its stdout, stderr, log, results, junit report, HOME and Ansible tmp are searched for every secret "
      "the emulator and OpenBao issued or were given (plain, URL- and JSON-encoded), once after the run and again at "
      "the end of the suite. Recovery files (the documented exception) are kept outside the scanned folders."),
+    ("No secret in AWX's records",
+     "AWX and automation controller run playbooks through ansible-runner and keep its job events. The cases "
+     "'ansible-runner artifacts: ...' (tests/reliability/test_awx_runner.py) run audit_store_config.yml, "
+     "refresh_tokens.yml, validate_access.yml and both runs of a paste-mode bootstrap whose exchange fails through "
+     "the ansible-runner package (Python API) at -vvvv, with Vault credentials in the environment (AppRole "
+     "VAULT_ROLE_ID/VAULT_SECRET_ID, or VAULT_TOKEN) and the IMS client in extra vars, as an AWX credential passes "
+     "them; then every file under the run's artifacts/ folder (job_events/*.json, stdout, stderr, command, rc, "
+     "status) is searched for every secret the emulator and OpenBao issued or were given, and for any string shaped "
+     "like an OpenBao token (the AppRole logins make tokens nobody registered). The one expected hit: ansible-runner "
+     "writes the environment it was given into command, so the Vault credential appears there under its variable "
+     "and nowhere else (AWX stores that environment redacted and deletes the artifacts after the job); prefer "
+     "AppRole secret ids with few uses and a short TTL. Each case also checks that the run did its work (the "
+     "expected exit code, tokens refreshed or refused), and a planted token proves the scan finds what it seeks."),
     ("TLS verification on by default; turning it off warns",
      "IMS and ACCS with an unknown CA or a wrong host name fail; without ca_path the emulator's private CA is not "
      "trusted; validate_certs: false works and warns."),

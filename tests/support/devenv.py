@@ -1,6 +1,6 @@
 """Local development environment: OpenBao + the IMS/ACCS emulator, seeded, plus the collection.
 
-    python tests/support/devenv.py demo   # seed, run the store-config audit, stop (`make demo`)
+    python tests/support/devenv.py demo   # seed, run the fleet audit, enforce, stop (`make demo`)
     python tests/support/devenv.py up     # seed, print the exports, wait for Ctrl-C (`make env`)
 
 State lives in ``build/devenv/`` (``--workdir``): the servers' logs, the emulator's CA, the built
@@ -14,13 +14,18 @@ Seeding
   ``authorization_code`` and ``client_credentials``, scopes ``AdobeID,openid,offline_access,commerce.accs``;
 * tenants ``demo-us`` and ``demo-eu`` (the emulator's default data) and ``demo-drift`` (default data,
   but store view ``fr`` has ``secure_base_url`` on http:// and display currency GBP);
+* system configuration: the inventory declares ``accs_system_config_common`` for the group (locale, base
+  currency, flat-rate shipping on website ``base``) and ``accs_system_config`` for ``demo-eu`` (locale
+  ``de_DE``); ``demo-us`` and ``demo-eu`` hold what is declared, ``demo-drift`` has drifted (locale ``en_GB``,
+  flat-rate price 12.00, flat rate off);
 * per tenant a refresh token minted through the emulator's control API and a KV v2 document at
   ``secret/accs/<tenant>``: ``client_id``, ``client_secret`` (the first secret), ``refresh_token``,
   ``refresh_token_issued_at``, ``scopes``, ``grant_type: refresh_token``, and the non-secret ``base_url`` (the
   tenant's ACCS URL at the emulator) and ``environment``.
 
 The inventory is the collection's ``vault_environments`` inventory plugin reading those documents
-(``inventory.yml``, with the emulator's IMS URL and CA in ``group_vars/accs.yml`` beside it).
+(``inventory.yml``); the emulator's IMS URL and CA, the expected store configs and the declared system
+configuration are in ``group_vars/accs.yml`` and ``host_vars/<tenant>.yml`` beside it.
 """
 
 from __future__ import annotations
@@ -57,7 +62,33 @@ GRANTS = ["refresh_token", "authorization_code", "client_credentials"]
 TENANTS = ("demo-us", "demo-eu", "demo-drift")
 DRIFT_TENANT = "demo-drift"
 VAULT_MOUNT = "secret"
-AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "audit_store_config.yml"
+AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "audit_fleet.yml"
+# the system configuration every tenant should hold (group vars), and demo-eu's own (host vars)
+SYSTEM_CONFIG_COMMON = [
+    {"path": "general/locale/code", "value": "en_US"},
+    {"path": "currency/options/base", "value": "USD"},
+    {"path": "carriers/flatrate/active", "value": True, "scope": "website", "scope_code": "base"},
+    {"path": "carriers/flatrate/price", "value": 5, "scope": "website", "scope_code": "base"},
+]
+SYSTEM_CONFIG_HOSTS = {"demo-eu": [{"path": "general/locale/code", "value": "de_DE"}]}
+# what demo-drift holds instead
+SYSTEM_CONFIG_DRIFT = [
+    {"path": "general/locale/code", "value": "en_GB"},
+    {"path": "carriers/flatrate/active", "value": "0", "scope": "website", "scope_code": "base"},
+    {"path": "carriers/flatrate/price", "value": "12.00", "scope": "website", "scope_code": "base"},
+]
+ENFORCE_PLAYBOOK = """---
+# Written by tests/support/devenv.py: the system_config role in enforce mode (make demo).
+- name: Enforce the declared system configuration
+  hosts: accs
+  gather_facts: false
+  tasks:
+    - name: Run the system_config role in enforce mode
+      ansible.builtin.import_role:
+        name: adobe_commerce.accs.system_config
+      vars:
+        accs_system_config_mode: enforce
+"""
 # the store-config fields the demo expects on every tenant (compared by the audit)
 EXPECTED_FIELDS = (
     "locale",
@@ -116,6 +147,7 @@ def seed(emulator, openbao) -> dict[str, dict]:
             emulator.set_tenant(tenant, storeConfigs=drift_store_configs())
         else:
             emulator.set_tenant(tenant)
+        emulator.set_system_config(tenant, system_config_seed(tenant), replace=False)
         document = {
             "client_id": CLIENT_ID,
             "client_secret": client_secrets[0],
@@ -133,8 +165,18 @@ def seed(emulator, openbao) -> dict[str, dict]:
     return documents
 
 
+def system_config_seed(tenant: str) -> list[dict]:
+    """What the tenant holds: the declaration (common, then the host's), or the drift for DRIFT_TENANT."""
+    if tenant == DRIFT_TENANT:
+        return [dict(item) for item in SYSTEM_CONFIG_DRIFT]
+    held = {}
+    for item in SYSTEM_CONFIG_COMMON + SYSTEM_CONFIG_HOSTS.get(tenant, []):
+        held[(item["path"], item.get("scope", "default"), item.get("scope_code"))] = dict(item)
+    return list(held.values())
+
+
 def write_inventory(path: Path, emulator) -> Path:
-    """The vault_environments inventory plugin over ``secret/accs/``, and group_vars/accs.yml beside it."""
+    """The vault_environments inventory plugin over ``secret/accs/``; group_vars/accs.yml and host_vars beside it."""
     import yaml
 
     inventory = {
@@ -147,6 +189,7 @@ def write_inventory(path: Path, emulator) -> Path:
         "accs_ims_url": emulator.ims_url,
         "accs_ca_path": str(emulator.ca_path),
         "accs_expected_store_configs": expected_store_configs(),
+        "accs_system_config_common": SYSTEM_CONFIG_COMMON,
     }
     header = (
         "# Written by tests/support/devenv.py for the local OpenBao + emulator; rewritten on each run.\n"
@@ -156,7 +199,13 @@ def write_inventory(path: Path, emulator) -> Path:
     (path.parent / "group_vars").mkdir(exist_ok=True)
     (path.parent / "group_vars" / "accs.yml").write_text(
         f"# Written by tests/support/devenv.py. {DRIFT_TENANT} has drifted on purpose (store view fr: http://\n"
-        "# secure_base_url, GBP display currency).\n" + yaml.safe_dump(group_vars, sort_keys=False), encoding="utf-8")
+        "# secure_base_url, GBP display currency; system configuration: locale en_GB, flat rate off at 12.00 on\n"
+        "# website base).\n" + yaml.safe_dump(group_vars, sort_keys=False), encoding="utf-8")
+    (path.parent / "host_vars").mkdir(exist_ok=True)
+    for tenant, declared in SYSTEM_CONFIG_HOSTS.items():
+        (path.parent / "host_vars" / f"{tenant}.yml").write_text(
+            "# Written by tests/support/devenv.py.\n" + yaml.safe_dump({"accs_system_config": declared}, sort_keys=False),
+            encoding="utf-8")
     return path
 
 
@@ -167,7 +216,8 @@ def devenv(workdir: Path):
     from tests.emulator.control import running_emulator
 
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in ("openbao", "emulator", "ansible-home", "ansible-tmp", "accs-reports", "env.sh", "inventory.yml", "group_vars"):
+    for stale in ("openbao", "emulator", "ansible-home", "ansible-tmp", "accs-reports", "env.sh", "inventory.yml",
+                  "group_vars", "host_vars"):
         target = workdir / stale
         if target.is_dir():
             shutil.rmtree(target, ignore_errors=True)
@@ -230,15 +280,16 @@ def _ansible_env(env: dict) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- demo
-def run_audit(env: dict) -> tuple[int, str]:
-    reports: Path = env["reports"]
+def run_ansible(env: dict, playbook: Path, extra_vars: dict, *args: str) -> tuple[int, str, dict]:
+    """Run one playbook against the demo inventory, echoing its output; ``(rc, output, recap stats)``."""
     cmd = [
         venv_tool("ansible-playbook"),
         "-i",
         str(env["inventory"]),
-        str(AUDIT_PLAYBOOK),
+        str(playbook),
         "-e",
-        json.dumps({"accs_audit_report_dir": str(reports), "accs_audit_fail_on_drift": False}),
+        json.dumps(extra_vars),
+        *args,
     ]
     say(">> " + " ".join(shlex.quote(part) for part in cmd))
     say()
@@ -268,10 +319,26 @@ def run_audit(env: dict) -> tuple[int, str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    stats = parse_default_output("".join(captured))["stats"]
+    output = "".join(captured)
+    return rc, output, parse_default_output(output)["stats"]
+
+
+def system_config_puts(env: dict, tenant: str) -> int:
+    """How many PUTs of /V1/system/config the emulator has seen for ``tenant``."""
+    return sum(1 for r in env["emulator"].requests(tenant=tenant)
+               if r.get("endpoint") == "systemConfig" and r.get("method") == "PUT")
+
+
+def run_audit(env: dict) -> tuple[int, str]:
+    """The fleet audit (store and system configuration), drift reported without failing; then the
+    system configuration enforced twice: the first run writes the drift back, the second writes nothing."""
+    reports: Path = env["reports"]
+    rc, output, stats = run_ansible(env, AUDIT_PLAYBOOK, {"accs_audit_report_dir": str(reports),
+                                                          "accs_audit_fail_on_drift": False,
+                                                          "accs_system_config_fail_on_drift": False})
     failed = sorted(host for host, counts in stats.items() if counts.get("failed") or counts.get("unreachable"))
     say()
-    say("== demo summary ==")
+    say("== fleet audit ==")
     report_files = sorted(p for p in reports.rglob("*") if p.is_file())
     if report_files:
         say(f"reports ({_rel(reports)}/):")
@@ -279,15 +346,42 @@ def run_audit(env: dict) -> tuple[int, str]:
             say(f"  {_rel(path)}")
     else:
         say(f"no report files were written to {_rel(reports)}/")
-    output = "".join(captured)
-    if rc == 0:
-        say(f"audit finished; {DRIFT_TENANT} is expected to show drift (store view fr) in its report.")
-        return 0, output
-    if failed == [DRIFT_TENANT]:
-        say(f"drift found on {DRIFT_TENANT}, as expected: the demo tenant was seeded with drift. Demo OK.")
-        return 0, output
-    say(f"audit playbook failed (exit {rc}); failed hosts: {', '.join(failed) or 'unknown'}")
-    return rc, output
+    if rc != 0:
+        say(f"audit playbook failed (exit {rc}); failed hosts: {', '.join(failed) or 'unknown'}")
+        return rc, output
+    drift_report = reports / f"{DRIFT_TENANT}-system-config.json"
+    drifted = json.loads(drift_report.read_text(encoding="utf-8")).get("drift") if drift_report.is_file() else None
+    if not drifted:
+        say(f"UNEXPECTED: the system configuration audit found no drift on {DRIFT_TENANT}.")
+        return 1, output
+    say(f"audit finished: {DRIFT_TENANT} shows store drift (store view fr) and {len(drifted)} system configuration "
+        f"settings that differ from the declaration; nothing was written (audit mode).")
+    outputs = [output]
+    say()
+    say("== enforce the declared system configuration (twice) ==")
+    enforce = env["workdir"] / "enforce_system_config.yml"
+    enforce.write_text(ENFORCE_PLAYBOOK, encoding="utf-8")
+    puts = []
+    for attempt in (1, 2):
+        before = {tenant: system_config_puts(env, tenant) for tenant in TENANTS}
+        # their own folder: the fleet page keeps linking to the audit's reports
+        rc, output, _stats = run_ansible(env, enforce, {"accs_audit_report_dir": str(reports / "enforce")}, "--diff")
+        outputs.append(output)
+        if rc != 0:
+            say(f"enforce run {attempt} failed (exit {rc})")
+            return rc, "".join(outputs)
+        puts.append({tenant: system_config_puts(env, tenant) - before[tenant] for tenant in TENANTS})
+    say()
+    say("== demo summary ==")
+    for attempt, counts in enumerate(puts, 1):
+        say(f"enforce run {attempt}: PUTs of /V1/system/config per tenant: "
+            + ", ".join(f"{tenant} {count}" for tenant, count in counts.items()))
+    if puts[0] != {t: int(t == DRIFT_TENANT) for t in TENANTS} or any(puts[1].values()):
+        say("UNEXPECTED: the first enforce run should write once to the drifted tenant and the second not at all.")
+        return 1, "".join(outputs)
+    say(f"the first enforce run wrote {DRIFT_TENANT}'s drift back in one PUT; the second found nothing to write. "
+        "Demo OK.")
+    return 0, "".join(outputs)
 
 
 def smoke_check(env: dict) -> int:

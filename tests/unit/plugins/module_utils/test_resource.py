@@ -115,7 +115,7 @@ def test_rejected_items_fail_naming_each_and_keep_what_was_saved():
         engine.converge(remote, {"x": "1", "y": "2", "z": "3"})
     err = caught.value
     assert remote.held == {"z": "3"}
-    assert err.details["error_kind"] == "rejected"
+    assert err.kind == "rejected"
     assert err.details["changed"] is True
     assert [c["name"] for c in err.details["changes"]] == ["z"]
     assert err.details["rejected"] == [{"name": "x", "message": 'Path "x" was not found.'},

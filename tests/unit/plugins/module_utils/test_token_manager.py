@@ -170,7 +170,7 @@ def store():
 def manager(store, clock, tmp_path, check_mode=False, rotation_wait=3.0):
     http = HttpClient(timeout=5, policy=RetryPolicy(retries=0, sleep=clock.sleep))
     return TokenManager(ImsClient(http, IMS), store, check_mode=check_mode, recovery_dir=str(tmp_path / "recovery"),
-                        clock=clock, sleep=clock.sleep, rotation_wait=rotation_wait)
+                        clock=clock, sleep=clock.sleep, rotation_wait=rotation_wait, lock_dir=str(tmp_path / "locks"))
 
 
 def document(clock, ttl=None, access="at-cached", refresh="rt-old", **extra):
