@@ -157,4 +157,3 @@ class Credential:
         if not self.access_token or self.access_token_expires_at is None:
             return None
         return self.access_token_expires_at - now
-
