@@ -266,8 +266,9 @@ class AccsClient:
             hint = "fix the request, or add %d to status_code if this answer is expected" % status
         return AccsApiError("ACCS answered %s; %s." % (said, hint), status=status, body=body)
 
-    def paginate(self, path, query=None, page_size=option_default(REST_SPEC, "page_size"), status_codes=(200,)):
-        """All items of a search endpoint once each; (body, pages)."""
+    def paginate(self, path, query=None, page_size=None, status_codes=(200,)):
+        """All items of a search endpoint once each; (body, pages). ``page_size`` None: the spec's default."""
+        page_size = option_default(REST_SPEC, "page_size") if page_size is None else page_size
         if not isinstance(page_size, int) or page_size < 1:
             raise ConfigError("Option page_size must be a positive integer.")
         base = [(k, v) for k, v in flatten_query(query or {}) if k not in (PAGE_SIZE_KEY, CURRENT_PAGE_KEY)]

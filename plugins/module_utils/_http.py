@@ -74,6 +74,8 @@ if HAS_REQUESTS:
             if "Authorization" in prepared_request.headers and self.should_strip_auth(
                     response.request.url, prepared_request.url):
                 del prepared_request.headers["Authorization"]
+else:  # pragma: no cover - without requests, HttpClient and VaultStore say what to install
+    NoNetrcSession = None
 
 
 def silence_unverified_tls_warnings():

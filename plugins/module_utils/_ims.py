@@ -134,8 +134,9 @@ def ims_error(error, description, status, dbg, grant_type):
 class ImsClient:
     """Token requests against one IMS host."""
 
-    def __init__(self, http, ims_url=DEFAULT_IMS_URL, client_auth=option_default(IMS_SPEC, "ims_client_auth")):
+    def __init__(self, http, ims_url=None, client_auth=None):
         self.http = http
+        client_auth = client_auth or option_default(IMS_SPEC, "ims_client_auth")
         self.base_url = check_url(ims_url or DEFAULT_IMS_URL, "ims_url")
         if client_auth not in CLIENT_AUTH_METHODS:
             raise ConfigError("Option ims_client_auth must be basic or post.")

@@ -155,8 +155,8 @@ SYSTEM_CONFIG_INFO_SPEC = dict(
 )
 SYSTEM_CONFIG_INFO_RULES = dict(
     required_one_of=ACCS_CONNECTION_RULES["required_one_of"],
-    mutually_exclusive=ACCS_CONNECTION_RULES["mutually_exclusive"] + [("scope", "config_scopes"),
-                                                                     ("scope_code", "config_scopes")],
+    mutually_exclusive=(ACCS_CONNECTION_RULES["mutually_exclusive"]
+                        + [("scope", "config_scopes"), ("scope_code", "config_scopes")]),
 )
 
 OWNERSHIP_SPEC = dict(

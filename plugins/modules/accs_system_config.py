@@ -85,8 +85,6 @@ requirements:
   - hvac (with O(vault_path))
 seealso:
   - module: adobe_commerce.accs.accs_system_config_info
-  - plugin: adobe_commerce.accs.system_config
-    plugin_type: role
 '''
 
 EXAMPLES = r'''

@@ -36,7 +36,12 @@ options:
     elements: dict
     required: true
     suboptions:
-      webhook_method: {description: "Commerce method, like C(observer.checkout_cart_product_add_before) or C(plugin.magento.catalog.api.product_repository.save).", type: str, required: true}
+      webhook_method:
+        description:
+          - Commerce method, like C(observer.checkout_cart_product_add_before) or
+            C(plugin.magento.catalog.api.product_repository.save).
+        type: str
+        required: true
       webhook_type: {description: "When the hook runs.", type: str, required: true, choices: [before, after]}
       batch_name: {description: "Batch name (letters, digits, underscores); start it with O(owner_prefix).", type: str, required: true}
       hook_name: {description: "Hook name: letters, digits and underscores, at most 128.", type: str, required: true}

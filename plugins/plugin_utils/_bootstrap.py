@@ -33,7 +33,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import format_time, split_scopes
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, ConfigError, one_line
@@ -278,8 +277,9 @@ class CallbackListener:
     ``wait(timeout)`` returns the code once the browser arrived with the right state, or raises the
     BootstrapError that explains the outcome (timeout, wrong state, IMS error)."""
 
-    def __init__(self, expected_state, port=DEFAULT_PORT, host=LOOPBACK_HOST, path=CALLBACK_PATH):
+    def __init__(self, expected_state, port=None, host=LOOPBACK_HOST, path=CALLBACK_PATH):
         self.expected_state = expected_state
+        port = DEFAULT_PORT if port is None else port
         self.path = path
         self._lock = threading.Lock()
         self._done = threading.Event()

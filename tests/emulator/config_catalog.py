@@ -197,7 +197,7 @@ def _parse(spec):
         line = line.strip()
         if not line:
             continue
-        head, _, body = line.partition(": ")
+        head, _colon, body = line.partition(": ")
         group, group_scopes = head.split(" ")
         for field_spec in body.split("; "):
             name, eq, default = field_spec.partition("=")

@@ -237,7 +237,7 @@ def _payload(raw, wrapper):
     try:
         payload = json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ExtError(400, MSG_DECODING, [str(exc).split(":")[0]])
+        raise ExtError(400, MSG_DECODING, [str(exc).split(":", maxsplit=1)[0]])
     if not isinstance(payload, dict) or wrapper not in payload or payload[wrapper] is None:
         raise ExtError(400, MSG_REQUIRED, {"fieldName": wrapper})
     if not isinstance(payload[wrapper], dict):

@@ -283,7 +283,7 @@ def parse_put_body(raw):
     try:
         payload = json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(400, MSG_DECODING, [str(exc).split(":")[0]])
+        raise ConfigError(400, MSG_DECODING, [str(exc).split(":", maxsplit=1)[0]])
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
         raise ConfigError(400, MSG_REQUIRED, {"fieldName": "items"})
     items = []

@@ -383,8 +383,8 @@ def test_bootstrap_stores_the_client_it_was_given_over_a_different_stored_one(bo
     openbao.client().secrets.kv.v2.create_or_update_secret(path=path, secret={
         "client_id": old_id, "client_secret": old_secret, "client_secrets": [old_secret], "org_id": "ORG1@AdobeOrg"})
 
-    run = bootstrap("listen-new-client", _base_vars(emulator, path, new_id, accs_client_secret=new_secret,
-                                                     accs_redirect_port=0))
+    run = bootstrap("listen-new-client",
+                    _base_vars(emulator, path, new_id, accs_client_secret=new_secret, accs_redirect_port=0))
     url = run.authorize_url()
     requests.get(_follow_authorize(emulator, url), timeout=30)
     assert run.finish() == 0, run.text[-3000:]

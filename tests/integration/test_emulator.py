@@ -1038,8 +1038,9 @@ def test_sysconfig_get_eq_and_in(emu, http, sc):
     assert body == {  # the facts file's example, exactly
         "items": [{"path": "general/locale/code", "value": "en_US", "scope": "default"},
                   {"path": "currency/options/base", "value": "USD", "scope": "default"}],
-        "search_criteria": {"filter_groups": [{"filters": [{"field": "path",
-            "value": "general/locale/code,currency/options/base", "condition_type": "in"}]}],
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "path", "value": "general/locale/code,currency/options/base",
+                                            "condition_type": "in"}]}],
             "page_size": 2, "current_page": 1},
         "total_count": 2}
     # order as asked, unset -> null, values strings, page parameters ignored with a filter
@@ -1452,6 +1453,7 @@ def test_sysconfig_url_length_limit(emu, http, sc):
     body = sc_get(http, emu, sc, paths=",".join(fitting), cond="in")
     assert body["total_count"] == len(fitting) > 100
 
+
 def test_sysconfig_control(emu, http, sc):
     # a fresh tenant stores what a fresh installation does, consistent with storeConfigs
     fresh = emu.system_config(TENANT)
@@ -1773,8 +1775,8 @@ def test_ext_webhook_subscribe_list_unsubscribe(emu, http, xt):
                 rules=[{"field": "data.product.sku", "operator": "regex", "value": "/.*car.*/"},
                        {"field": "data.product.sku", "operator": "regex", "value": "/.*bike.*/"},
                        {"field": "data.product.price", "operator": "greaterThan", "value": "10"}],
-                headers=[{"name": "x-app-key", "value": "hdr-value-EXT-0001"}, {"name": "x-app-key",
-                                                                                 "value": "hdr-value-EXT-0002"}],
+                headers=[{"name": "x-app-key", "value": "hdr-value-EXT-0001"},
+                         {"name": "x-app-key", "value": "hdr-value-EXT-0002"}],
                 developer_console_oauth={"client_id": "oauth-client", "client_secret": "oauth-secret-EXT-0001",
                                          "org_id": "A1B2C3@AdobeOrg"})
     assert subscribe_hook(http, emu, xt, full) == []
@@ -2182,8 +2184,11 @@ def test_ext_providers(emu, http, xt):
     assert xcall(http, emu, xt, "GET", "eventing/eventProvider/" + PROVIDER_DEFAULT, expect=200).json() == listed[0]
     r = xcall(http, emu, xt, "GET", "eventing/eventProvider/nope", expect=404)
     assert r.json() == {"message": 'The event provider with ID "%1" not found.', "parameters": ["nope"]}
+
     # update with id: masked (only "*") workspace configuration keeps the stored one; another replaces it
-    stored = lambda pid: [p for p in emu.extensibility(TENANT)["providers"] if p["provider_id"] == pid][0]  # noqa: E731
+    def stored(pid):
+        return [p for p in emu.extensibility(TENANT)["providers"] if p["provider_id"] == pid][0]
+
     upd = xcall(http, emu, xt, "PUT", "eventing/eventProvider",
                 {"eventProvider": {"id": 1, "provider_id": PROVIDER_1, "instance_id": "acme_app1b", "label": "App One",
                                    "description": "First", "workspace_configuration": "******"}}, expect=200).json()
@@ -2253,7 +2258,9 @@ def test_ext_provider_switches(emu, http, xtp, mask, label, rid):
 
 
 def test_ext_update_configuration(emu, http, xt):
-    check = lambda: xcall(http, emu, xt, "GET", "adobe_io_events/check_configuration", expect=200).json()  # noqa: E731
+    def check():
+        return xcall(http, emu, xt, "GET", "adobe_io_events/check_configuration", expect=200).json()
+
     assert check() == {"status": "error", "technical_service_account_configured": False,
                        "technical_service_account_can_connect_to_io_events": False, "provider_id_configured": "",
                        "provider_id_valid": False}
@@ -2277,9 +2284,8 @@ def test_ext_update_configuration(emu, http, xt):
                        "provider_id_configured": PROVIDER_DEFAULT, "provider_id_valid": True}
     assert WS_CONFIG in emu.secrets_by_kind()["workspace_configurations"]
     # keys are optional; "*" keeps the workspace configuration
-    xcall(http, emu, xt, "PUT", "eventing/updateConfiguration", {"config": {"instance_id": "acme_p2",
-                                                                             "workspace_configuration": "******"}},
-          expect=200)
+    xcall(http, emu, xt, "PUT", "eventing/updateConfiguration",
+          {"config": {"instance_id": "acme_p2", "workspace_configuration": "******"}}, expect=200)
     assert emu.extensibility(TENANT)["providers"][0] == {
         "provider_id": PROVIDER_DEFAULT, "instance_id": "acme_p2", "workspace_configuration": WS_CONFIG,
         "default": True}

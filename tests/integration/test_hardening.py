@@ -195,7 +195,7 @@ def test_unexpected_error_of_the_module_returns_its_scrubbed_traceback(emulator,
         "ims_url": emulator.url, "ca_path": emulator.ca_path}}), encoding="utf-8")
     answer = subprocess.run(
         [sys.executable, "-m", "ansible_collections.adobe_commerce.accs.plugins.modules.ims_token", str(args)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
         env=hermetic_env({"PYTHONPATH": str(collection_path)}))
     result = json.loads(answer.stdout)
     assert result["failed"] is True
@@ -206,8 +206,8 @@ def test_unexpected_error_of_the_module_returns_its_scrubbed_traceback(emulator,
     assert traceback == result["accs_traceback"]
     assert traceback.startswith("Traceback (most recent call last)")
     assert "ValueError: year 10000 is out of range" in traceback
-    assert_no_secrets(answer.stdout + answer.stderr, [openbao.root_token, cred.access_token, cred.refresh_token,
-                                                     cred.client_secret], "module output")
+    assert_no_secrets(answer.stdout + answer.stderr,
+                      [openbao.root_token, cred.access_token, cred.refresh_token, cred.client_secret], "module output")
 
 
 # --------------------------------------------------------------------------- defect 8: error_kind

@@ -147,8 +147,9 @@ def test_promote_names_rejected_items_and_keeps_the_others(envs, run_playbook, c
     try:
         result = run_playbook(playbook(collection_path, "promote_system_config.yml"), inventory=envs.inventory(),
                               extra_vars={"accs_promote_from": "sandbox", "accs_promote_to": "accs",
-                                          "accs_promote_include": ["general/locale/*", "general/store_information/*",
-                                                                           "carriers/flatrate/price"],
+                                          "accs_promote_include": [
+                                              "general/locale/*", "general/store_information/*",
+                                              "carriers/flatrate/price"],
                                           "accs_promote_report_dir": str(reports)}, json=True)
     finally:
         envs.emulator.restrict_system_config(envs.production.client_id, [])
@@ -162,8 +163,8 @@ def test_promote_names_rejected_items_and_keeps_the_others(envs, run_playbook, c
     assert "the other 2 were saved" in message
     document = json.loads((reports / "sandbox-to-accs-promotion.json").read_text())
     [target] = document["targets"]
-    assert [(r["path"], r["scope"]) for r in target["rejected"]] == [("carriers/flatrate/price", "default"),
-                                                                      ("carriers/flatrate/price", "website")]
+    assert [(r["path"], r["scope"]) for r in target["rejected"]] == [
+        ("carriers/flatrate/price", "default"), ("carriers/flatrate/price", "website")]
     assert target["passed"] is False
     # include narrowed what was read
     assert all(c["path"].startswith(("general/locale/", "general/store_information/", "carriers/flatrate/price"))

@@ -259,8 +259,8 @@ def test_obscured_reads_are_not_rewritten_and_warn(run_playbook, emulator, openb
     assert methods(config_requests(emulator, cred.tenant)) == ["GET", "GET", "PUT"]
 
 
-def test_export_applies_elsewhere_unchanged_and_many_settings_stay_within_url_limits(run_playbook, emulator,
-                                                                                   openbao):
+def test_export_applies_elsewhere_unchanged_and_many_settings_stay_within_url_limits(
+        run_playbook, emulator, openbao):
     source = seed_credential(emulator, openbao, cache="valid", cache_expires_in=7200)
     target = seed_credential(emulator, openbao, cache="valid", cache_expires_in=7200)
     # none a credential, by the emulator's catalog or by the module's default sensitive_paths

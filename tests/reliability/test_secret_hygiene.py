@@ -246,6 +246,7 @@ def test_netrc_credentials_are_never_sent(emulator, openbao, rel_runner_factory,
                  "NETRC names a file with an entry for 127.0.0.1 (IMS, ACCS and Vault) and a default entry; "
                  "ims_token (client_credentials) and accs_rest (vault_path, force_refresh)",
                  "IMS, ACCS and Vault get exactly the collection's credentials; the netrc password goes nowhere",
-                 "IMS saw %s; ACCS saw %s" % ([(c.get("client_id") == client, c.get("status")) for c in calls],
-                                             [(r.get("authorization_scheme"), r.get("status")) for r in accs]),
+                 "IMS saw %s; ACCS saw %s" % (
+                     [(c.get("client_id") == client, c.get("status")) for c in calls],
+                     [(r.get("authorization_scheme"), r.get("status")) for r in accs]),
                  problems)

@@ -58,6 +58,7 @@ def test_scrubbed_traceback_masks_no_log_values_and_token_like_strings():
     from ansible_collections.adobe_commerce.accs.plugins.module_utils._operations import scrubbed_traceback
 
     token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    text = None
     try:
         raise KeyError("refresh %s for client sec-ret-value with at-8f2b1c9d0e3a4f5b6c7d8e9f0a1b2c3d" % token)
     except KeyError:

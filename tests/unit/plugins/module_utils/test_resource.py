@@ -41,7 +41,7 @@ class Remote(engine.Resource):
 
     def read(self, keys):
         self.requests["GET"] += 1
-        return {k: v for k, v in self.held.items()}
+        return dict(self.held)
 
     def write(self, changes):
         self.requests["PUT"] += 1
@@ -118,8 +118,8 @@ def test_rejected_items_fail_naming_each_and_keep_what_was_saved():
     assert err.kind == "rejected"
     assert err.details["changed"] is True
     assert [c["name"] for c in err.details["changes"]] == ["z"]
-    assert err.details["rejected"] == [{"name": "x", "message": 'Path "x" was not found.'},
-                                      {"name": "y", "message": "not allowed for this role"}]
+    assert err.details["rejected"] == [
+        {"name": "x", "message": 'Path "x" was not found.'}, {"name": "y", "message": "not allowed for this role"}]
     assert err.message == ("The test service rejected 2 things (name=x: \"Path 'x' was not found.\"; name=y: "
                            "\"not allowed for this role\"); the other 1 was saved. Fix or remove the rejected things "
                            "and run again.")
