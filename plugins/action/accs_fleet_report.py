@@ -20,6 +20,7 @@ SPEC = dict(
     title=dict(type="str", default="ACCS store configuration audit"),
     system_config_fact=dict(type="str", default="accs_system_config_result"),
     extensibility_fact=dict(type="str", default="accs_extensibility_result"),
+    health_fact=dict(type="str", default="accs_credential_health"),
 )
 
 
@@ -74,6 +75,10 @@ class ActionModule(ReportAction):
                                         base_url=_host_value(hostvars, host, "accs_base_url"),
                                         system_config=system_config if isinstance(system_config, dict) else None,
                                         extensibility=wiring if isinstance(wiring, dict) else None))
+            # the credential health column group, when the credential_health role ran earlier in the run
+            health = _host_value(hostvars, host, params["health_fact"])
+            if isinstance(health, dict):
+                rows[-1]["credential_health"] = health
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
         lines = ["%d of %d environment%s passed the store configuration audit." % (

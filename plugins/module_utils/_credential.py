@@ -16,6 +16,8 @@ import re
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import ConfigError
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+# Keys whose values are secrets: never copied out of Vault (the inventory plugin's host variables).
+SECRET_KEYS = ("client_secret", "client_secrets", "refresh_token", "access_token")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 

@@ -127,7 +127,10 @@ class VaultStore:
         return identity(self.settings)
 
     def _client(self):
-        key = self.identity()
+        # One client per process: Ansible's workers are forks of the main process, where the inventory plugin
+        # (or a lookup) may have used Vault; sharing that client's open connections across processes garbles
+        # the answers.
+        key = (os.getpid(),) + tuple(self.identity())
         client = _CLIENTS.get(key)
         if client is not None:
             return client
@@ -264,6 +267,66 @@ class VaultStore:
         except Exception as exc:
             raise self._error(exc, "write", path)
         return int(((answer or {}).get("data") or {}).get("version") or 0)
+
+    # ------------------------------------------------------------------ listing (inventory plugin)
+    def list_documents(self, path, page_size=500):
+        """Paths (below the mount) of every document under the folder ``path``, recursively.
+
+        One metadata LIST per page of each folder: OpenBao pages with ``limit``/``after``; a server
+        that ignores them (HashiCorp Vault) answers the whole folder at once, which is then the only page.
+        Raises VaultPathError when the folder holds nothing (or the mount is KV version 1).
+        """
+        folder = normalize_path(path)
+        client = self._client()
+        found = []
+        pending = [folder]
+        while pending:
+            current = pending.pop()
+            keys = self._list_folder(client, current, page_size, top=(current == folder))
+            for key in keys:
+                child = "%s/%s" % (current, key.rstrip("/"))
+                if key.endswith("/"):
+                    pending.append(child)
+                else:
+                    found.append(child)
+        return sorted(found)
+
+    def _list_folder(self, client, folder, page_size, top):
+        keys = []
+        after = None
+        while True:
+            params = {"limit": int(page_size)}
+            if after is not None:
+                params["after"] = after
+            try:
+                answer = client.adapter.request("LIST", "/v1/%s/metadata/%s" % (self.mount, folder), params=params)
+            except hvac_exc.InvalidPath:
+                answer = None
+            except (hvac_exc.Forbidden, hvac_exc.Unauthorized):
+                raise VaultAccessError(
+                    "Vault at %s denied listing '%s/metadata/%s/' (permission denied): grant the token's policy "
+                    "'list' on '%s/metadata/%s/*' (see the inventory section of the collection guide)."
+                    % (self.settings.url, self.mount, folder, self.mount, folder))
+            except Exception as exc:
+                raise self._error(exc, "list", folder)
+            page = (((answer or {}).get("data") or {}).get("keys") or []) if isinstance(answer, dict) else []
+            if not page and not keys:
+                if top and self._kv_version(client, folder) == "1":
+                    raise VaultKvVersionError(
+                        "Mount '%s' in Vault at %s is a KV version 1 engine: the credential store needs KV version 2 "
+                        "(enable kv-v2 there, or point vault_mount at a KV v2 mount)." % (self.mount, self.settings.url))
+                if top:
+                    raise VaultPathError(
+                        "No credential documents under '%s/%s/' in Vault at %s: store them there, or fix path and "
+                        "vault_mount." % (self.mount, folder, self.settings.url))
+                return []
+            if after is not None and page and page[0] <= after:
+                break  # the server ignored `after`: it already gave everything
+            keys.extend(page)
+            if len(page) != int(page_size):
+                break  # a short page is the last; a longer one means the server ignored `limit`
+            after = page[-1]
+        return keys
 
 
 def normalize_path(path):

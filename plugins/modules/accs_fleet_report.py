@@ -58,6 +58,14 @@ options:
         C(App Builder wiring) column (in sync, drift, changed, rejected, error, or not run) and the items per row.
     type: str
     default: accs_extensibility_result
+  health_fact:
+    description:
+      - Host variable holding the credential health of each environment (set by the role
+        C(adobe_commerce.accs.credential_health) earlier in the same run). When any host has it, the page gets a
+        column group with the credential's state, grant type, refresh token age and days left, last rotation and
+        access token expiry; hosts without it read "not checked".
+    type: str
+    default: accs_credential_health
     version_added: 0.2.0
 attributes:
   diff_mode:

@@ -15,6 +15,7 @@ import os
 import re
 from xml.sax.saxutils import quoteattr, escape as xml_escape
 
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _health
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import (
     ALL_RULES,
     RULE_TITLES,
@@ -378,15 +379,29 @@ def _rel_link(path, html_dir):
         return path
 
 
+# --------------------------------------------------------------------------- fleet report: credential health columns
+def credential_health_group(rows):
+    """The credential health column group of the fleet page: (css, header cells, cells of a row), or None.
+
+    Shown when any row carries ``credential_health`` (the fact the credential_health role sets, put on the
+    row by the accs_fleet_report action); a row without it reads "not checked".
+    """
+    if not any(isinstance(row.get("credential_health"), dict) for row in rows):
+        return None
+    return (_health.HEALTH_CSS, _health.health_header_cells(),
+            lambda row: _health.health_row_cells(row.get("credential_health")))
+
+
 def render_fleet_html(rows, title="ACCS store configuration audit", generated_at=None, html_dir=None):
     """One self-contained page: no scripts, no external assets, inline CSS only."""
     moment = generated_at or now_utc()
     esc = html.escape
     summary = fleet_summary(rows)
+    health_group = credential_health_group(rows)
     out = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           '<title>%s</title>' % esc(title), '<style>%s</style>' % FLEET_CSS, '</head>', '<body>',
+           '<title>%s</title>' % esc(title), '<style>%s%s</style>' % (FLEET_CSS, health_group[0] if health_group else ""), '</head>', '<body>',
            '<h1>%s</h1>' % esc(title),
            '<p class="meta">Generated %s by adobe_commerce.accs &middot; %d environment%s</p>'
            % (esc(_iso(moment)), summary["total"], "" if summary["total"] == 1 else "s"),
@@ -418,6 +433,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
     if with_extensibility:
         out.append('<th id="extensibility" title="extensibility role: drift (audit), changes (enforce), rejected '
                    'items">App Builder wiring</th>')
+    if health_group:
+        out.extend(health_group[1])
     out += ['<th>Details</th>', '</tr></thead>', '<tbody>']
     for row in rows:
         result = row["result"]
@@ -444,6 +461,8 @@ def render_fleet_html(rows, title="ACCS store configuration audit", generated_at
             out.append(_system_config_cell(row.get("system_config")))
         if with_extensibility:
             out.append(extensibility_cell(row.get("extensibility")))
+        if health_group:
+            out.extend(health_group[2](row))
         details = []
         if result.get("error"):
             details.append('<details open><summary>why it was not audited</summary><p class="error-text">%s</p>'

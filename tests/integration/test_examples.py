@@ -420,7 +420,22 @@ def _extensibility_result(ctx: ExampleRun, tasks: list) -> None:
     assert ctx.emulator.extensibility(ctx.prod.tenant)["webhooks"] == []  # check mode wrote nothing
 
 
+def _accs_credential_health(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    health = ctx.ok(result, "Credential health of the play's environments")
+    # the seeded refresh token carries no refresh_token_issued_at: its age is unknown, so warn
+    assert health["warn"] == [HOST] and health["critical"] == []
+    assert health["vault_reads"] == 1
+    assert (ctx.cwd / "accs-reports" / "credential-health.html").is_file()
+    assert "accs_credential_state" in (ctx.cwd / "accs-reports" / "accs_credentials.prom").read_text(encoding="utf-8")
+    assert ims_token_requests(ctx.emulator, ctx.prod.client_id) == []
+    assert ctx.ok(result, "Summary")["msg"][0] == "1 environment: 0 ok, 1 warn, 0 critical."
+    ctx.no_secrets(result)
+
+
 SCENARIOS = {
+    ("module", "accs_credential_health"): _accs_credential_health,
     ("module", "accs_webhook"): _accs_webhook,
     ("module", "accs_event_subscription"): _accs_event_subscription,
     ("module", "accs_event_provider"): _accs_event_provider,

@@ -20,7 +20,12 @@ Seeding
   flat-rate price 12.00, flat rate off);
 * per tenant a refresh token minted through the emulator's control API and a KV v2 document at
   ``secret/accs/<tenant>``: ``client_id``, ``client_secret`` (the first secret), ``refresh_token``,
-  ``scopes``, ``grant_type: refresh_token``.
+  ``refresh_token_issued_at``, ``scopes``, ``grant_type: refresh_token``, and the non-secret ``base_url`` (the
+  tenant's ACCS URL at the emulator) and ``environment``.
+
+The inventory is the collection's ``vault_environments`` inventory plugin reading those documents
+(``inventory.yml``); the emulator's IMS URL and CA, the expected store configs and the declared system
+configuration are in ``group_vars/accs.yml`` and ``host_vars/<tenant>.yml`` beside it.
 """
 
 from __future__ import annotations
@@ -147,8 +152,11 @@ def seed(emulator, openbao) -> dict[str, dict]:
             "client_id": CLIENT_ID,
             "client_secret": client_secrets[0],
             "refresh_token": emulator.mint_refresh_token(CLIENT_ID, SCOPES),
+            "refresh_token_issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "scopes": ",".join(SCOPES),
             "grant_type": "refresh_token",
+            "base_url": emulator.accs_url(tenant),
+            "environment": "production" if tenant == "demo-us" else "staging",
         }
         vault.secrets.kv.v2.create_or_update_secret(
             path=f"accs/{tenant}", secret=document, mount_point=VAULT_MOUNT, cas=0
@@ -168,40 +176,36 @@ def system_config_seed(tenant: str) -> list[dict]:
 
 
 def write_inventory(path: Path, emulator) -> Path:
+    """The vault_environments inventory plugin over ``secret/accs/``; group_vars/accs.yml and host_vars beside it."""
     import yaml
 
-    hosts = {
-        tenant: {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "accs_base_url": emulator.accs_url(tenant),
-            "accs_vault_path": f"accs/{tenant}",
-            "accs_ims_url": emulator.ims_url,
-            "accs_ca_path": str(emulator.ca_path),
-            **({"accs_system_config": SYSTEM_CONFIG_HOSTS[tenant]} if tenant in SYSTEM_CONFIG_HOSTS else {}),
-        }
-        for tenant in TENANTS
-    }
     inventory = {
-        "all": {
-            "children": {
-                "accs": {
-                    "hosts": hosts,
-                    "vars": {
-                        "accs_vault_mount": VAULT_MOUNT,
-                        "accs_expected_store_configs": expected_store_configs(),
-                        "accs_system_config_common": SYSTEM_CONFIG_COMMON,
-                    },
-                }
-            }
-        }
+        "plugin": "adobe_commerce.accs.vault_environments",
+        "path": "accs/",
+        "vault_mount": VAULT_MOUNT,
+        "keyed_groups": [{"key": "environment", "prefix": "env"}],
+    }
+    group_vars = {
+        "accs_ims_url": emulator.ims_url,
+        "accs_ca_path": str(emulator.ca_path),
+        "accs_expected_store_configs": expected_store_configs(),
+        "accs_system_config_common": SYSTEM_CONFIG_COMMON,
     }
     header = (
         "# Written by tests/support/devenv.py for the local OpenBao + emulator; rewritten on each run.\n"
-        f"# {DRIFT_TENANT} has drifted on purpose (store view fr: http:// secure_base_url, GBP display currency;\n"
-        "# system configuration: locale en_GB, flat rate off at 12.00 on website base).\n"
+        "# One host per credential document under secret/accs/ (VAULT_ADDR and VAULT_TOKEN from the environment).\n"
     )
     path.write_text(header + yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    (path.parent / "group_vars").mkdir(exist_ok=True)
+    (path.parent / "group_vars" / "accs.yml").write_text(
+        f"# Written by tests/support/devenv.py. {DRIFT_TENANT} has drifted on purpose (store view fr: http://\n"
+        "# secure_base_url, GBP display currency; system configuration: locale en_GB, flat rate off at 12.00 on\n"
+        "# website base).\n" + yaml.safe_dump(group_vars, sort_keys=False), encoding="utf-8")
+    (path.parent / "host_vars").mkdir(exist_ok=True)
+    for tenant, declared in SYSTEM_CONFIG_HOSTS.items():
+        (path.parent / "host_vars" / f"{tenant}.yml").write_text(
+            "# Written by tests/support/devenv.py.\n" + yaml.safe_dump({"accs_system_config": declared}, sort_keys=False),
+            encoding="utf-8")
     return path
 
 
@@ -212,7 +216,8 @@ def devenv(workdir: Path):
     from tests.emulator.control import running_emulator
 
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in ("openbao", "emulator", "ansible-home", "ansible-tmp", "accs-reports", "env.sh", "inventory.yml"):
+    for stale in ("openbao", "emulator", "ansible-home", "ansible-tmp", "accs-reports", "env.sh", "inventory.yml",
+                  "group_vars", "host_vars"):
         target = workdir / stale
         if target.is_dir():
             shutil.rmtree(target, ignore_errors=True)
