@@ -52,10 +52,19 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
+from ansible.module_utils.basic import AnsibleFallbackNotFound, env_fallback
+
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC, VaultOptions
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
+    UNVERIFIED_TLS_WARNING,
+    VaultStore,
+    normalize_path,
+)
+
+display = Display()
 
 # Documents read by this process, per Vault identity, mount and path.
 _CACHE = {}
@@ -65,6 +74,8 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         options = VaultOptions.from_params(self._option)
+        if options.validate_certs is False:
+            display.warning(UNVERIFIED_TLS_WARNING)
         results = []
         try:
             store = VaultStore(options)
@@ -81,6 +92,22 @@ class LookupModule(LookupBase):
 
     def _option(self, name):
         try:
-            return self.get_option(name)
+            value, origin = self.get_option_and_origin(name)
         except KeyError:
             return None
+        # An option left at its default takes the spec's own fallback when env cannot express it
+        # (VAULT_SKIP_VERIFY is the negation of vault_validate_certs).
+        strategy, *arguments = VAULT_SPEC.get(name, {}).get("fallback", (None,))
+        if origin == "default" and strategy not in (None, env_fallback):
+            try:
+                return self._boolean(name, strategy(*arguments[0]))
+            except AnsibleFallbackNotFound:
+                pass
+        return value
+
+    @staticmethod
+    def _boolean(name, value):
+        if VAULT_SPEC[name].get("type") != "bool" or isinstance(value, bool):
+            return value
+        raise AnsibleLookupError("Option %s got %r from the environment, which is not a boolean: use true or false."
+                                 % (name, value))
