@@ -103,7 +103,7 @@ def check_file(path, option, method, what):
     """Refuse ``path`` (the value of ``option``) unless it is an existing file."""
     expanded = os.path.expanduser(path)
     if not os.path.isfile(expanded):
-        raise ConfigError("vault_auth_method %s reads %s from %s (%s), which is not a file: fix %s or create the file."
+        raise ConfigError("The %s login to Vault reads %s from %s (%s), which is not a file: fix %s or create the file."
                           % (method, what, expanded, option, option))
     return expanded
 
@@ -116,14 +116,14 @@ def read_secret_file(path, option, method, what):
             text = handle.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise ConfigError("vault_auth_method %s cannot read %s from %s (%s): give the user running the task read "
+        raise ConfigError("The %s login to Vault cannot read %s from %s (%s): give the user running the task read "
                           "access to it, or fix %s." % (method, what, expanded, reason, option))
     if not text:
-        raise ConfigError("vault_auth_method %s found %s empty (%s): fix %s." % (method, what, expanded, option))
+        raise ConfigError("The %s login to Vault found %s in %s empty: fix %s." % (method, what, expanded, option))
     return text
 
 
 def require_https(url, method, why):
     """Refuse a plain-http ``url`` for a method that only works over TLS."""
     if not url.lower().startswith("https://"):
-        raise ConfigError("vault_auth_method %s needs an https vault_url: %s." % (method, why))
+        raise ConfigError("The %s login to Vault needs an https vault_url: %s." % (method, why))

@@ -33,7 +33,7 @@ class CertAuthenticator(VaultAuthenticator):
 
     def check(self):
         if not self.options.client_cert:
-            raise ConfigError("vault_auth_method cert needs vault_client_cert (or VAULT_CLIENT_CERT), the PEM client "
+            raise ConfigError("The cert login to Vault needs vault_client_cert (or VAULT_CLIENT_CERT), the PEM client "
                               "certificate, and vault_client_key (or VAULT_CLIENT_KEY) unless its key is in that file.")
         require_https(self.options.url, self.NAME, "the client certificate is only presented in a TLS handshake")
         check_file(self.options.client_cert, "vault_client_cert", self.NAME, "the client certificate")

@@ -34,7 +34,7 @@ class KubernetesAuthenticator(VaultAuthenticator):
 
     def check(self):
         if not self.options.kubernetes_role:
-            raise ConfigError("vault_auth_method kubernetes needs vault_kubernetes_role (or VAULT_KUBERNETES_ROLE): "
+            raise ConfigError("The kubernetes login to Vault needs vault_kubernetes_role (or VAULT_KUBERNETES_ROLE): "
                               "set the Vault role bound to the pod's service account.")
         check_file(self.options.kubernetes_token_path, "vault_kubernetes_token_path", self.NAME, WHAT)
 

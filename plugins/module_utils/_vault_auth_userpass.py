@@ -25,7 +25,7 @@ class UserpassAuthenticator(VaultAuthenticator):
 
     def check(self):
         if missing(self.options, "username", "password"):
-            raise ConfigError("vault_auth_method userpass needs vault_username and vault_password: set both (or "
+            raise ConfigError("The userpass login to Vault needs vault_username and vault_password: set both (or "
                               "VAULT_USERNAME and VAULT_PASSWORD).")
 
     def login(self, client):

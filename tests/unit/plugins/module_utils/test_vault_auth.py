@@ -50,22 +50,22 @@ def test_an_unknown_method_and_a_second_registration_are_refused():
     (dict(vault_auth_method="jwt", vault_jwt="j"),
      "vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both."),
     (dict(vault_auth_method="userpass", vault_username="ops"),
-     "vault_auth_method userpass needs vault_username and vault_password: set both (or VAULT_USERNAME and "
+     "The userpass login to Vault needs vault_username and vault_password: set both (or VAULT_USERNAME and "
      "VAULT_PASSWORD)."),
     (dict(vault_auth_method="kubernetes"),
-     "vault_auth_method kubernetes needs vault_kubernetes_role (or VAULT_KUBERNETES_ROLE): set the Vault role bound "
+     "The kubernetes login to Vault needs vault_kubernetes_role (or VAULT_KUBERNETES_ROLE): set the Vault role bound "
      "to the pod's service account."),
     (dict(vault_auth_method="kubernetes", vault_kubernetes_role="accs", vault_kubernetes_token_path="/nonexistent/token"),
-     "vault_auth_method kubernetes reads the service account token from /nonexistent/token "
+     "The kubernetes login to Vault reads the service account token from /nonexistent/token "
      "(vault_kubernetes_token_path), which is not a file: fix vault_kubernetes_token_path or create the file."),
     (dict(vault_auth_method="cert"),
-     "vault_auth_method cert needs vault_client_cert (or VAULT_CLIENT_CERT), the PEM client certificate, and "
+     "The cert login to Vault needs vault_client_cert (or VAULT_CLIENT_CERT), the PEM client certificate, and "
      "vault_client_key (or VAULT_CLIENT_KEY) unless its key is in that file."),
     (dict(vault_auth_method="cert", vault_client_cert="/nonexistent/client.pem"),
-     "vault_auth_method cert reads the client certificate from /nonexistent/client.pem (vault_client_cert), which is "
+     "The cert login to Vault reads the client certificate from /nonexistent/client.pem (vault_client_cert), which is "
      "not a file: fix vault_client_cert or create the file."),
     (dict(vault_auth_method="cert", vault_url="http://127.0.0.1:8200", vault_client_cert="/etc/hostname"),
-     "vault_auth_method cert needs an https vault_url: the client certificate is only presented in a TLS handshake."),
+     "The cert login to Vault needs an https vault_url: the client certificate is only presented in a TLS handshake."),
 ])
 def test_each_method_refuses_its_missing_inputs_in_one_sentence(given, expected):
     assert refusal(given) == expected
@@ -106,11 +106,11 @@ def test_a_missing_token_file_is_named_unless_it_is_the_default(tmp_path, monkey
     with pytest.raises(ConfigError) as caught:
         _vault_auth.authenticator(options(vault_token_file=str(tmp_path / "gone"))).login(_Client())
     assert caught.value.message == (
-        "vault_auth_method token reads the Vault token from %s (vault_token_file), which is not a file: fix "
+        "The token login to Vault reads the Vault token from %s (vault_token_file), which is not a file: fix "
         "vault_token_file or create the file." % (tmp_path / "gone"))
     empty = tmp_path / "empty"
     empty.write_text("\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="found the Vault token empty"):
+    with pytest.raises(ConfigError, match="found the Vault token in .* empty"):
         _vault_auth.authenticator(options(vault_token_file=str(empty))).login(_Client())
 
 
