@@ -161,3 +161,12 @@ def test_vault_skip_verify_still_warns(monkeypatch):
     warnings = []
     _operations._vault_warnings(type("O", (), {"vault": options(vault_validate_certs=value)})(), warnings)
     assert warnings == [_vault.UNVERIFIED_TLS_WARNING]
+
+
+def test_a_missing_input_at_login_keeps_its_own_sentence(tmp_path, monkeypatch):
+    # before the authenticators, the store wrapped this ConfigError into "The log in to of Vault ... failed"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _vault._CLIENTS.clear()
+    with pytest.raises(ConfigError) as caught:
+        _vault.VaultStore(options()).read("accs/prod")
+    assert caught.value.message == "No Vault token: set vault_token or VAULT_TOKEN, or use vault_auth_method approle or jwt."
