@@ -30,7 +30,6 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     GaveUp,
     RetryPolicy,
     check_url,
-    NoNetrcSession,
     silence_unverified_tls_warnings,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
@@ -94,6 +93,10 @@ def read_retry_policy(retries=None):
 
 
 if HAS_HVAC:
+    # _http defines it only where requests is installed (hvac needs requests): imported here, so a
+    # target without them gets the "hvac is missing" sentence, not an ImportError
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import NoNetrcSession
+
     class _RetryingSession(NoNetrcSession):
         """hvac's session, with the collection's retry policy around each request it sends."""
 
