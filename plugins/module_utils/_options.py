@@ -38,6 +38,7 @@ def inverted_bool_env_fallback(*names):
         return raw
     raise AnsibleFallbackNotFound
 
+
 HTTP_SPEC = dict(
     timeout=dict(type="int", default=30),
     retries=dict(type="int", default=3),

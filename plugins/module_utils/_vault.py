@@ -34,8 +34,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault_auth import authenticator
-# Imported for their registration (and so that AnsiballZ ships them with every module): one per auth method.
-from ansible_collections.adobe_commerce.accs.plugins.module_utils import (  # noqa: F401
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import (
     _vault_auth_approle,
     _vault_auth_cert,
     _vault_auth_jwt,
@@ -55,6 +54,10 @@ except ImportError:  # pragma: no cover - reported when used
     HAS_HVAC = False
 
 AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
+# One file per auth method; each registers its authenticator when imported, and being imported here
+# makes AnsiballZ ship them all with every module.
+AUTH_METHOD_MODULES = (_vault_auth_token, _vault_auth_approle, _vault_auth_jwt, _vault_auth_kubernetes,
+                       _vault_auth_cert, _vault_auth_userpass)
 
 UNVERIFIED_TLS_WARNING = ("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on "
                           "and set vault_ca_cert instead.")

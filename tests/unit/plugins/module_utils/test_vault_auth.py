@@ -28,6 +28,8 @@ def refusal(message):
 
 def test_every_choice_of_vault_auth_method_has_one_registered_authenticator():
     assert _vault_auth.registered() and sorted(_vault_auth.registered()) == sorted(VAULT_SPEC["vault_auth_method"]["choices"])
+    assert len(_vault.AUTH_METHOD_MODULES) == len(_vault_auth.registered())
+    assert {m.__name__.rsplit("_", 1)[-1] for m in _vault.AUTH_METHOD_MODULES} == set(_vault_auth.registered())
     for name in _vault_auth.registered():
         method = _vault_auth.authenticator(options(vault_auth_method=name))
         assert method.NAME == name
