@@ -10,12 +10,17 @@ document read through it and by the token OpenBao issued at ``auth/<mount>/login
 accessors); a refused login and a missing input each fail with their own sentence, and no secret
 (password, client key, service-account token, Vault token) appears in any output.
 
+OpenBao is set up with the ``bao`` commands of docs/guide.md ("Vault auth methods") as written,
+only the cluster's address replaced by the emulator's, and the policy of its "Vault policies".
 A private OpenBao (with a TLS listener) for this module; the session emulator for IMS and for
-TokenReview, with service accounts of unique names.
+TokenReview.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
 import uuid
 
 import pytest
@@ -35,25 +40,45 @@ from tests.integration.helpers import (
     sha256,
     token_summary_task,
 )
+from tests.support.ansible_runner import REPO_ROOT
 from tests.support.openbao import running_openbao
 
 POLICY = "accs-rotate"  # the guide's policy: read, create, update on secret/data/accs/*
-KUBERNETES_ROLE = "accs"
-CERT_ROLE = "ops"
-USERNAME = "ops-alice"
+# the names docs/guide.md ("Vault auth methods") uses in its set-up commands, run here as written
+KUBERNETES_ROLE = "accs-awx"
+NAMESPACE, SERVICE_ACCOUNT = "awx", "accs-jobs"
+CERT_ROLE = "accs-hosts"
+CERT_NAME = "ops-runner.example.com"  # allowed by the role's allowed_common_names="ops-*.example.com"
+USERNAME = "alice"
+GUIDE_CLUSTER = "https://api.cluster.example.com:6443"
 DEFAULT_SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+
+def guide_bao_commands(heading: str) -> list[list[str]]:
+    """The ``bao`` commands of the ```` ```sh ```` blocks under ``### <heading>`` in docs/guide.md, as argv lists."""
+    guide = (REPO_ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    match = re.search(r"\n### %s\n(.*?)(?=\n##)" % re.escape(heading), guide, re.S)
+    assert match, "docs/guide.md has no section %r" % heading
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", match.group(1), re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            argv = shlex.split(line, comments=True)
+            if "|" in argv:  # printf '%s' "$SECRET" | bao write ... key=-: the test gives the stdin
+                argv = argv[len(argv) - argv[::-1].index("|"):]
+            if argv[:1] == ["bao"]:
+                commands.append(argv[1:])
+    assert commands, "no bao command under %r" % heading
+    return commands
 
 
 class AuthVault:
     """The module's OpenBao with userpass, kubernetes and cert set up as docs/guide.md says."""
 
-    def __init__(self, server, emulator, registry, password, namespace, service_account):
+    def __init__(self, server, emulator, registry, password):
         self.server = server
         self.emulator = emulator
         self.registry = registry
         self.password = password
-        self.namespace = namespace
-        self.service_account = service_account
 
     def logins(self, mount, since=None):
         """{accessor: what OpenBao knows} of the tokens it issued through ``auth/<mount>/login``, leaving out
@@ -68,9 +93,9 @@ class AuthVault:
                 found[accessor] = data
         return found
 
-    def pod_token(self, tmp_path, name=None, namespace=None):
+    def pod_token(self, tmp_path, name=SERVICE_ACCOUNT, namespace=NAMESPACE):
         """A service account at the emulated cluster and its token in a file, as kubelet mounts it."""
-        account = self.emulator.add_service_account(namespace or self.namespace, name or self.service_account)
+        account = self.emulator.add_service_account(namespace, name)
         path = tmp_path / ("sa-token-" + uuid.uuid4().hex[:8])
         path.write_text(account["token"], encoding="ascii")
         return account, str(path)
@@ -80,30 +105,22 @@ class AuthVault:
 def auth_vault(tmp_path_factory, emulator, secret_registry):
     password = "pw-" + uuid.uuid4().hex
     secret_registry.add("userpass password", password)
-    suffix = uuid.uuid4().hex[:8]
-    namespace, service_account = "awx-" + suffix, "awx-ee-" + suffix
+    files = tmp_path_factory.mktemp("guide-files")  # what the guide's @file arguments name
     with running_openbao(tmp_path_factory.mktemp("openbao-auth"), tls=True) as server:
         try:
-            client = server.client()
             server.write_policy(POLICY, doc_policy(POLICY))
-            # userpass: a person (docs/guide.md)
-            client.sys.enable_auth_method(method_type="userpass", path="userpass")
-            client.auth.userpass.create_or_update_user(username=USERNAME, password=password,
-                                                       policies=[POLICY], mount_point="userpass")
-            # kubernetes: Vault's reviewer is a service account bound to system:auth-delegator
-            reviewer = emulator.add_service_account("openbao-" + suffix, "openbao-auth", reviewer=True)
-            client.sys.enable_auth_method(method_type="kubernetes", path="kubernetes")
-            with open(emulator.ca_path, encoding="ascii") as handle:
-                emulator_ca = handle.read()
-            client.write("auth/kubernetes/config", kubernetes_host=emulator.url, kubernetes_ca_cert=emulator_ca,
-                         token_reviewer_jwt=reviewer["token"])
-            client.write("auth/kubernetes/role/%s" % KUBERNETES_ROLE, bound_service_account_names=[service_account],
-                         bound_service_account_namespaces=[namespace], token_policies=[POLICY], token_ttl="10m")
-            # cert: a certificate role trusting the client CA
-            client.sys.enable_auth_method(method_type="cert", path="cert")
-            client.write("auth/cert/certs/%s" % CERT_ROLE, certificate=server.client_ca_pem, token_policies=[POLICY],
-                         token_ttl="10m")
-            yield AuthVault(server, emulator, secret_registry, password, namespace, service_account)
+            # kubernetes: Vault's reviewer is a service account bound to system:auth-delegator, the
+            # cluster is the emulator's TokenReview API
+            reviewer = emulator.add_service_account("vault-auth", "vault-reviewer", reviewer=True)
+            (files / "reviewer.jwt").write_text(reviewer["token"], encoding="ascii")
+            shutil.copy(emulator.ca_path, files / "cluster-ca.crt")
+            (files / "clients-ca.pem").write_text(server.client_ca_pem, encoding="ascii")
+            for heading in ("kubernetes (AWX and AAP on Kubernetes or OpenShift)", "cert (TLS client certificate)",
+                            "userpass (a person)"):
+                for argv in guide_bao_commands(heading):
+                    argv = [arg.replace(GUIDE_CLUSTER, emulator.url) for arg in argv]
+                    server.bao(*argv, cwd=files, input=password if "password=-" in argv else None)
+            yield AuthVault(server, emulator, secret_registry, password)
         finally:
             secret_registry.add_many(server.issued)
 
@@ -195,19 +212,21 @@ def test_kubernetes_login_with_the_pods_token_reviewed_by_the_cluster(run_playbo
     assert_read(result, cred, emulator)
     # OpenBao asked the cluster about the pod's token, as its configured reviewer
     reviews = [r for r in emulator.token_reviews()[reviews_before:] if r["reviewed"] == {
-        "namespace": auth_vault.namespace, "name": auth_vault.service_account, "uid": account["uid"]}]
+        "namespace": NAMESPACE, "name": SERVICE_ACCOUNT, "uid": account["uid"]}]
     assert reviews and all(r["authenticated"] and r["status"] == 201 for r in reviews)
-    assert all(r["reviewer"].startswith("system:serviceaccount:openbao-") for r in reviews)
+    assert all(r["reviewer"] == "system:serviceaccount:vault-auth:vault-reviewer" for r in reviews)
     logins = list(auth_vault.logins("kubernetes", since=before).values())
-    assert logins and all(login["meta"]["service_account_name"] == auth_vault.service_account
-                          and login["meta"]["role"] == KUBERNETES_ROLE for login in logins)
+    assert logins and all(login["meta"]["service_account_name"] == SERVICE_ACCOUNT
+                          and login["meta"]["service_account_namespace"] == NAMESPACE
+                          and login["meta"]["role"] == KUBERNETES_ROLE and login["policies"] == [POLICY]
+                          for login in logins)
     assert_no_secrets(result.stdout + result.stderr + result.log, [account["token"], cred.access_token])
 
 
 def test_kubernetes_refused_for_an_unbound_or_deleted_service_account(run_playbook, emulator, auth_vault, tmp_path):
     cred = seed_credential(emulator, auth_vault.server, cache="valid")
     intruder, intruder_path = auth_vault.pod_token(tmp_path, name="intruder-" + uuid.uuid4().hex[:6])
-    deleted, deleted_path = auth_vault.pod_token(tmp_path, name=auth_vault.service_account)
+    deleted, deleted_path = auth_vault.pod_token(tmp_path)
     emulator.delete_service_account(token=deleted["token"])
     reviews_before = len(emulator.token_reviews())
     for path in (intruder_path, deleted_path):
@@ -215,7 +234,7 @@ def test_kubernetes_refused_for_an_unbound_or_deleted_service_account(run_playbo
             auth_vault, VAULT_AUTH_METHOD="kubernetes", VAULT_KUBERNETES_ROLE=KUBERNETES_ROLE,
             VAULT_KUBERNETES_TOKEN_PATH=path))
         assert_refused(result, "Vault at %s refused the kubernetes login at auth mount 'kubernetes': check that role "
-                               "'accs' (vault_kubernetes_role) binds the service account and namespace of the token in "
+                               "'accs-awx' (vault_kubernetes_role) binds the service account and namespace of the token in "
                                "%s, and that Vault's TokenReview of it succeeds (auth/kubernetes/config)."
                        % (auth_vault.server.url, path), [intruder["token"], deleted["token"], cred.access_token])
     # the unbound account is refused by the role before any review; the deleted one by the cluster
@@ -242,7 +261,7 @@ def test_kubernetes_missing_role_or_token_file(run_playbook, emulator, auth_vaul
 # ------------------------------------------------------------------------------------ cert
 def test_cert_login_on_the_tls_listener(run_playbook, emulator, auth_vault):
     cred = seed_credential(emulator, auth_vault.server, cache="valid")
-    client = auth_vault.server.client_cert("ops-runner")
+    client = auth_vault.server.client_cert(CERT_NAME)
     before = auth_vault.logins("cert")
     result = run_playbook(play(reading_tasks(cred), emulator=emulator), json=True, env=env_of(
         auth_vault, VAULT_ADDR=auth_vault.server.tls_url, VAULT_CACERT=auth_vault.server.ca_path,
@@ -250,14 +269,14 @@ def test_cert_login_on_the_tls_listener(run_playbook, emulator, auth_vault):
         VAULT_CERT_ROLE=CERT_ROLE))
     assert_read(result, cred, emulator)
     logins = list(auth_vault.logins("cert", since=before).values())
-    assert logins and all(login["meta"]["cert_name"] == CERT_ROLE and login["meta"]["common_name"] == "ops-runner"
+    assert logins and all(login["meta"]["cert_name"] == CERT_ROLE and login["meta"]["common_name"] == CERT_NAME
                           for login in logins)
     assert_no_secrets(result.stdout + result.stderr + result.log, [client.key_pem, cred.access_token])
 
 
 def test_cert_refused_for_a_foreign_ca_and_missing_certificate(run_playbook, emulator, auth_vault):
     cred = seed_credential(emulator, auth_vault.server, cache="valid")
-    foreign = auth_vault.server.client_cert("stranger", trusted=False)
+    foreign = auth_vault.server.client_cert("ops-stranger.example.com", trusted=False)
     tls = dict(VAULT_ADDR=auth_vault.server.tls_url, VAULT_CACERT=auth_vault.server.ca_path, VAULT_AUTH_METHOD="cert")
     result = run_playbook(play(refused_tasks(cred), emulator=emulator), json=True, env=env_of(
         auth_vault, VAULT_CLIENT_CERT=foreign.cert_path, VAULT_CLIENT_KEY=foreign.key_path, **tls))

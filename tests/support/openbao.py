@@ -348,12 +348,15 @@ class OpenBao:
 
         return hvac.Client(url=self.url, token=token or self.root_token, timeout=10)
 
-    def bao(self, *args: str, check: bool = True, token: str | None = None) -> subprocess.CompletedProcess:
-        """Run the ``bao`` CLI against this server."""
+    def bao(self, *args: str, check: bool = True, token: str | None = None, cwd=None,
+            input: str | None = None) -> subprocess.CompletedProcess:  # noqa: A002 - subprocess's name
+        """Run the ``bao`` CLI against this server (in ``cwd``, for ``@file`` arguments; ``input`` on stdin,
+        for ``key=-`` arguments)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env.update(BAO_ADDR=self.url, BAO_TOKEN=token or self.root_token, HOME=str(self.workdir))
         return subprocess.run(  # noqa: S603
-            [self.bao_path, *args], env=env, check=check, capture_output=True, text=True, timeout=60
+            [self.bao_path, *args], env=env, check=check, capture_output=True, text=True, timeout=60, cwd=cwd,
+            input=input,
         )
 
     # ------------------------------------------------------------- seal
