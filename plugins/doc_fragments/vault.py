@@ -165,6 +165,6 @@ options:
   vault_ca_cert:
     env:
       - name: VAULT_CACERT
-  # vault_validate_certs: VAULT_SKIP_VERIFY is its negation, which env cannot say; the lookup applies the
-  # spec's fallback (module_utils/_options.inverted_bool_env_fallback) when the option is not given.
+  # vault_validate_certs: VAULT_SKIP_VERIFY is its negation, which env cannot say; plugin_utils/_vault_options
+  # applies the spec's fallback (module_utils/_options.inverted_bool_env_fallback) when the option is not given.
 '''

@@ -55,14 +55,12 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
-from ansible.module_utils.basic import AnsibleFallbackNotFound, env_fallback
-
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC, VaultOptions
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
     UNVERIFIED_TLS_WARNING,
     VaultStore,
     normalize_path,
 )
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._vault_options import vault_options
 
 display = Display()
 
@@ -73,7 +71,7 @@ _CACHE = {}
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        options = VaultOptions.from_params(self._option)
+        options = vault_options(self)
         if options.validate_certs is False:
             display.warning(UNVERIFIED_TLS_WARNING)
         results = []
@@ -89,25 +87,3 @@ class LookupModule(LookupBase):
         except AccsError as err:
             raise AnsibleLookupError(err.message)
         return results
-
-    def _option(self, name):
-        try:
-            value, origin = self.get_option_and_origin(name)
-        except KeyError:
-            return None
-        # An option left at its default takes the spec's own fallback when env cannot express it
-        # (VAULT_SKIP_VERIFY is the negation of vault_validate_certs).
-        strategy, *arguments = VAULT_SPEC.get(name, {}).get("fallback", (None,))
-        if origin == "default" and strategy not in (None, env_fallback):
-            try:
-                return self._boolean(name, strategy(*arguments[0]))
-            except AnsibleFallbackNotFound:
-                pass
-        return value
-
-    @staticmethod
-    def _boolean(name, value):
-        if VAULT_SPEC[name].get("type") != "bool" or isinstance(value, bool):
-            return value
-        raise AnsibleLookupError("Option %s got %r from the environment, which is not a boolean: use true or false."
-                                 % (name, value))
