@@ -284,6 +284,14 @@ def test_cert_refused_for_a_foreign_ca_and_missing_certificate(run_playbook, emu
                            "that mount trusts the CA of vault_client_cert (and that vault_cert_role, when set, names "
                            "such a role) and the mount (vault_auth_mount)." % auth_vault.server.tls_url,
                    [foreign.key_pem, cred.access_token])
+    # the key of another certificate: the TLS handshake cannot even start
+    other = auth_vault.server.client_cert(CERT_NAME)
+    mismatched = run_playbook(play(refused_tasks(cred), emulator=emulator), json=True, env=env_of(
+        auth_vault, VAULT_CLIENT_CERT=foreign.cert_path, VAULT_CLIENT_KEY=other.key_path, **tls))
+    assert_refused(mismatched, "The TLS handshake of the cert login to Vault at %s failed: check that vault_client_key "
+                               "is the key of vault_client_cert (both PEM) and that vault_ca_cert (or VAULT_CACERT) "
+                               "verifies Vault's certificate." % auth_vault.server.tls_url,
+                   [other.key_pem, foreign.key_pem, cred.access_token])
     missing = run_playbook(play(refused_tasks(cred), emulator=emulator), json=True, env=env_of(
         auth_vault, VAULT_CLIENT_CERT=None, VAULT_CLIENT_KEY=None, **tls))
     assert_refused(missing, "The cert login to Vault needs vault_client_cert (or VAULT_CLIENT_CERT), the PEM client "
