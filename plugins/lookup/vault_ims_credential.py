@@ -52,10 +52,17 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import (
+    UNVERIFIED_TLS_WARNING,
+    VaultStore,
+    normalize_path,
+)
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._vault_options import vault_options
+
+display = Display()
 
 # Documents read by this process, per Vault identity, mount and path.
 _CACHE = {}
@@ -64,7 +71,9 @@ _CACHE = {}
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        options = VaultOptions.from_params(self._option)
+        options = vault_options(self)
+        if options.validate_certs is False:
+            display.warning(UNVERIFIED_TLS_WARNING)
         results = []
         try:
             store = VaultStore(options)
@@ -78,9 +87,3 @@ class LookupModule(LookupBase):
         except AccsError as err:
             raise AnsibleLookupError(err.message)
         return results
-
-    def _option(self, name):
-        try:
-            return self.get_option(name)
-        except KeyError:
-            return None

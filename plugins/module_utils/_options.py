@@ -13,9 +13,31 @@ plugins/doc_fragments (vault.py, ims.py, http.py) and the modules' DOCUMENTATION
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, ClassVar, Optional
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleFallbackNotFound, env_fallback
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+
+
+def inverted_bool_env_fallback(*names):
+    """An argument spec fallback: the negation of the first set boolean environment variable of ``names``.
+
+    ``VAULT_SKIP_VERIFY=true`` means ``vault_validate_certs: false``, which ``env_fallback`` cannot say.
+    A value that is not a boolean is handed on as it is, so the option's bool check refuses it.
+    """
+    for name in names:
+        raw = os.environ.get(name)
+        if raw is None or not raw.strip():
+            continue
+        value = raw.strip().lower()
+        if value in BOOLEANS_TRUE:
+            return False
+        if value in BOOLEANS_FALSE:
+            return True
+        return raw
+    raise AnsibleFallbackNotFound
+
 
 HTTP_SPEC = dict(
     timeout=dict(type="int", default=30),
@@ -24,21 +46,34 @@ HTTP_SPEC = dict(
     ca_path=dict(type="path"),
 )
 
+VAULT_AUTH_METHODS = ["token", "approle", "jwt", "kubernetes", "cert", "userpass"]
+KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
 VAULT_SPEC = dict(
     vault_url=dict(type="str", fallback=(env_fallback, ["VAULT_ADDR"])),
     vault_token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
-    vault_auth_method=dict(type="str", choices=["token", "approle", "jwt"], default="token",
+    vault_token_file=dict(type="path", default="~/.vault-token", fallback=(env_fallback, ["VAULT_TOKEN_FILE"])),
+    vault_auth_method=dict(type="str", choices=list(VAULT_AUTH_METHODS), default="token",
                            fallback=(env_fallback, ["VAULT_AUTH_METHOD"])),
     vault_role_id=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE_ID"])),
     vault_secret_id=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_SECRET_ID"])),
     vault_role=dict(type="str", fallback=(env_fallback, ["VAULT_ROLE"])),
     vault_jwt=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_JWT"])),
+    vault_kubernetes_role=dict(type="str", fallback=(env_fallback, ["VAULT_KUBERNETES_ROLE"])),
+    vault_kubernetes_token_path=dict(type="path", default=KUBERNETES_TOKEN_PATH,
+                                     fallback=(env_fallback, ["VAULT_KUBERNETES_TOKEN_PATH"])),
+    vault_client_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CLIENT_CERT"])),
+    vault_client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["VAULT_CLIENT_KEY"])),
+    vault_cert_role=dict(type="str", fallback=(env_fallback, ["VAULT_CERT_ROLE"])),
+    vault_username=dict(type="str", fallback=(env_fallback, ["VAULT_USERNAME"])),
+    vault_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_PASSWORD"])),
     vault_auth_mount=dict(type="str", fallback=(env_fallback, ["VAULT_AUTH_MOUNT"])),
     vault_namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
     vault_mount=dict(type="str", default="secret"),
     vault_path=dict(type="str"),
     vault_ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
-    vault_validate_certs=dict(type="bool", default=True),
+    # VAULT_SKIP_VERIFY=true is vault_validate_certs: false (still warned about)
+    vault_validate_certs=dict(type="bool", default=True, fallback=(inverted_bool_env_fallback, ["VAULT_SKIP_VERIFY"])),
     # Vault waits as long as IMS and ACCS.
     vault_timeout=dict(type="int", default=HTTP_SPEC["timeout"]["default"]),
 )
@@ -315,11 +350,19 @@ class VaultOptions(OptionGroup):
 
     url: Optional[str]
     token: Optional[str]
+    token_file: str
     auth_method: str
     role_id: Optional[str]
     secret_id: Optional[str]
     role: Optional[str]
     jwt: Optional[str]
+    kubernetes_role: Optional[str]
+    kubernetes_token_path: str
+    client_cert: Optional[str]
+    client_key: Optional[str]
+    cert_role: Optional[str]
+    username: Optional[str]
+    password: Optional[str]
     auth_mount: Optional[str]
     namespace: Optional[str]
     mount: str

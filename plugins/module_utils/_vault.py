@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
+    AccsError,
     ConfigError,
     VaultAccessError,
     VaultConflictError,
@@ -30,10 +30,18 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import (
     GaveUp,
     RetryPolicy,
     check_url,
-    NoNetrcSession,
     silence_unverified_tls_warnings,
 )
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VAULT_SPEC
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault_auth import authenticator
+from ansible_collections.adobe_commerce.accs.plugins.module_utils import (
+    _vault_auth_approle,
+    _vault_auth_cert,
+    _vault_auth_jwt,
+    _vault_auth_kubernetes,
+    _vault_auth_token,
+    _vault_auth_userpass,
+)
 
 try:
     import hvac
@@ -46,7 +54,13 @@ except ImportError:  # pragma: no cover - reported when used
     HAS_HVAC = False
 
 AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
-DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
+# One file per auth method; each registers its authenticator when imported, and being imported here
+# makes AnsiballZ ship them all with every module.
+AUTH_METHOD_MODULES = (_vault_auth_token, _vault_auth_approle, _vault_auth_jwt, _vault_auth_kubernetes,
+                       _vault_auth_cert, _vault_auth_userpass)
+
+UNVERIFIED_TLS_WARNING = ("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on "
+                          "and set vault_ca_cert instead.")
 
 # Authenticated clients per process: the items of a loop (and a lookup templated many
 # times) log in once.
@@ -61,16 +75,14 @@ def validated(options):
     url = check_url(options.url, "vault_url")
     if options.auth_method not in AUTH_METHODS:
         raise ConfigError("Option vault_auth_method must be one of %s." % ", ".join(AUTH_METHODS))
-    if options.auth_method == "approle" and not (options.role_id and options.secret_id):
-        raise ConfigError("vault_auth_method approle needs vault_role_id and vault_secret_id: set both (or VAULT_ROLE_ID and VAULT_SECRET_ID).")
-    if options.auth_method == "jwt" and not (options.role and options.jwt):
-        raise ConfigError("vault_auth_method jwt needs vault_role and vault_jwt (the pipeline's OIDC token): set both.")
-    return dataclasses.replace(options, url=url, mount=options.mount.strip("/"))
+    options = dataclasses.replace(options, url=url, mount=options.mount.strip("/"))
+    authenticator(options).check()  # the method's own inputs
+    return options
 
 
 def identity(options):
     """A key for the client cache that tells logins apart without holding a secret."""
-    material = "\0".join(str(x) for x in (options.token, options.role_id, options.secret_id, options.role, options.jwt))
+    material = "\0".join(str(x) for x in authenticator(options).material())
     return (options.url, options.namespace, options.auth_method, options.auth_mount, options.ca_cert,
             options.validate_certs, hashlib.sha256(material.encode("utf-8")).hexdigest())
 
@@ -84,6 +96,10 @@ def read_retry_policy(retries=None):
 
 
 if HAS_HVAC:
+    # _http defines it only where requests is installed (hvac needs requests): imported here, so a
+    # target without them gets the "hvac is missing" sentence, not an ImportError
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._http import NoNetrcSession
+
     class _RetryingSession(NoNetrcSession):
         """hvac's session, with the collection's retry policy around each request it sends."""
 
@@ -97,15 +113,6 @@ if HAS_HVAC:
                 return self.policy.send(method, lambda: super(_RetryingSession, self).request(method, url, *args, **kwargs))
             except GaveUp as gave_up:
                 raise gave_up.cause from None  # hvac and VaultStore._error map requests' own exceptions
-
-
-def _default_token():
-    path = os.path.expanduser("~/.vault-token")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip() or None
-    except OSError:
-        return None
 
 
 class VaultStore:
@@ -143,36 +150,27 @@ class VaultStore:
         session.verify = verify
         client = hvac.Client(url=s.url, namespace=s.namespace or None, verify=verify, timeout=s.timeout,
                              session=session)
+        method = authenticator(s)
         try:
-            if s.auth_method == "token":
-                token = s.token or _default_token()
-                if not token:
-                    raise ConfigError("No Vault token: set vault_token or VAULT_TOKEN, or use vault_auth_method approle or jwt.")
-                client.token = token
-            elif s.auth_method == "approle":
-                client.auth.approle.login(role_id=s.role_id, secret_id=s.secret_id,
-                                          mount_point=s.auth_mount or DEFAULT_AUTH_MOUNTS["approle"])
-            else:
-                client.auth.jwt.jwt_login(role=s.role, jwt=s.jwt, path=s.auth_mount or DEFAULT_AUTH_MOUNTS["jwt"])
-        except VaultError:
+            method.login(client)
+        except AccsError:  # the method's own sentence (a missing or unreadable input)
             raise
         except Exception as exc:  # mapped below, whatever hvac or requests raised
-            raise self._login_error(exc)
+            raise self._login_error(method, exc)
         _CLIENTS[key] = client
         return client
 
-    def _login_error(self, exc):
+    def _login_error(self, method, exc):
         s = self.settings
-        mount = s.auth_mount or DEFAULT_AUTH_MOUNTS.get(s.auth_method, "")
+        own = method.login_error(exc, s.url)
+        if own is not None:
+            return own
         if hvac_exc and isinstance(exc, (hvac_exc.InvalidRequest, hvac_exc.Forbidden, hvac_exc.Unauthorized)):
-            return VaultAccessError(
-                "Vault at %s refused the %s login at auth mount '%s': check the role and its credentials "
-                "(vault_role_id/vault_secret_id, or vault_role/vault_jwt) and the mount (vault_auth_mount)."
-                % (s.url, s.auth_method, mount))
+            return VaultAccessError(method.refused(s.url))
         if hvac_exc and isinstance(exc, hvac_exc.InvalidPath):
             return VaultAccessError(
                 "Vault at %s has no %s auth method at mount '%s': enable it or set vault_auth_mount."
-                % (s.url, s.auth_method, mount))
+                % (s.url, s.auth_method, method.mount))
         return self._error(exc, "log in to", None)
 
     def _error(self, exc, action, path):

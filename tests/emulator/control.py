@@ -336,6 +336,27 @@ class EmulatorControl:
     def clear_requests(self):
         return self._call("DELETE", "/requests")
 
+    def add_service_account(self, namespace, name, reviewer=False, audiences=None, token=None, uid=None):
+        """A Kubernetes service account whose token the TokenReview endpoint accepts.
+
+        Returns ``{"token", "namespace", "name", "uid", "username"}``: the token is a projected
+        service-account JWT minted by the emulated cluster unless ``token`` is given.  ``reviewer``
+        binds the account to ``system:auth-delegator`` (it may call TokenReview, as Vault's reviewer)."""
+        body = {"namespace": namespace, "name": name, "reviewer": reviewer}
+        for key, value in (("audiences", audiences), ("token", token), ("uid", uid)):
+            if value is not None:
+                body[key] = list(value) if key == "audiences" else value
+        return self._call("POST", "/kubernetes/serviceaccounts", body)
+
+    def delete_service_account(self, namespace=None, name=None, token=None):
+        """Delete a service account (its tokens stop validating); returns how many tokens it had."""
+        body = {"namespace": namespace, "name": name, "token": token}
+        return self._call("DELETE", "/kubernetes/serviceaccounts", {k: v for k, v in body.items() if v})["deleted"]
+
+    def token_reviews(self):
+        """The TokenReview requests the emulator answered (reviewer, reviewed account, outcome; no token)."""
+        return self.requests(key="k8s.tokenreview")
+
     def secrets(self):
         """Flat list of every secret the emulator issued or was given."""
         return self._call("GET", "/secrets")["all"]
@@ -343,7 +364,7 @@ class EmulatorControl:
     def secrets_by_kind(self):
         """{'client_secrets', 'codes', 'code_verifiers', 'refresh_tokens', 'access_tokens',
         'id_tokens', 'config_secrets', 'webhook_client_secrets', 'webhook_header_values',
-        'workspace_configurations', 'all'} -> lists.  config_secrets: every value a tenant
+        'workspace_configurations', 'service_account_tokens', 'all'} -> lists.  config_secrets: every value a tenant
         stored at a sensitive configuration path (seeded or PUT); the webhook and workspace kinds:
         every value given to the extensibility endpoints or seeded."""
         return self._call("GET", "/secrets")

@@ -105,6 +105,13 @@ HUGE_TARGET_BYTES = 6 * 1024 * 1024
 DROP = object()  # handler result: close the connection without answering
 
 
+# Kubernetes TokenReview (what Vault's kubernetes auth method calls to check a pod's service-account token)
+K8S_TOKENREVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
+K8S_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
+K8S_ISSUER = "https://kubernetes.default.svc.cluster.local"
+K8S_TOKEN_LIFETIME = 3600
+
+
 EXT_ENDPOINTS = ("webhooks", "eventSubscriptions", "eventProviders", "eventingConfig", "ioEventsCheck")
 
 
@@ -306,6 +313,7 @@ class App:
             self.records = deque(maxlen=MAX_RECORDS)
             self.lifetimes = dict(DEFAULT_LIFETIMES)
             self.config_restrictions = {}  # IMS client id -> denied path globs (system config)
+            self.service_accounts = {}  # service-account token -> {namespace, name, uid, audiences, reviewer, ...}
             self.secret_values = {
                 "client_secrets": [],
                 "codes": [],
@@ -314,6 +322,7 @@ class App:
                 "access_tokens": [],
                 "id_tokens": [],
                 "config_secrets": [],
+                "service_account_tokens": [],
                 **{kind: [] for kind in ext.SECRET_KINDS},
             }
 
@@ -460,6 +469,8 @@ class App:
         path = req.path
         if path.startswith("/ims/"):
             return self._route_ims(req)
+        if path.rstrip("/") == K8S_TOKENREVIEW_PATH:
+            return ["k8s.tokenreview"], {"family": "k8s", "tenant": None}, self.k8s_tokenreview
         m = re.match(r"^/([^/]+)/V1/(.+?)/?$", path)
         if m and m.group(1) not in ("ims", "_control"):
             tenant = unquote(m.group(1))
@@ -1132,6 +1143,139 @@ class App:
         items = [self._product_at(data, i) for i in range(start, end)] if start < total else []
         return json_response(200, {"items": items, "search_criteria": criteria, "total_count": total})
 
+    # ---- Kubernetes TokenReview ------------------------------------------------------------
+
+    @staticmethod
+    def _k8s_status(code, reason, message, details=None):
+        """A Kubernetes ``Status`` failure, as the API server answers an unauthenticated or forbidden call."""
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+                "reason": reason, "code": code}
+        if details:
+            body["details"] = details
+        return json_response(code, body)
+
+    def _k8s_account(self, token):
+        """The service account a token belongs to, or None (unknown, deleted or expired)."""
+        account = self.service_accounts.get(token) if token else None
+        if account is None or account["deleted"] or time.time() >= account["exp"]:
+            return None
+        return account
+
+    @staticmethod
+    def _k8s_username(account):
+        return "system:serviceaccount:%s:%s" % (account["namespace"], account["name"])
+
+    def k8s_tokenreview(self, req, record):
+        """``POST /apis/authentication.k8s.io/v1/tokenreviews``: the caller (the reviewer) must be a valid
+        service account bound to ``system:auth-delegator``; the answer's ``status`` says who the reviewed
+        token belongs to, as kube-apiserver does (201 Created, ``authenticated``, ``user``, ``audiences``)."""
+        record.update({"reviewer": None, "reviewed": None, "authenticated": None, "audiences": None})
+        if req.method != "POST":
+            return self._k8s_status(405, "MethodNotAllowed", "the server does not allow this method on the "
+                                    "requested resource")
+        with self.lock:
+            reviewer = self._k8s_account(req.bearer())
+        if reviewer is None:
+            return self._k8s_status(401, "Unauthorized", "Unauthorized")
+        record["reviewer"] = self._k8s_username(reviewer)
+        if not reviewer["reviewer"]:
+            return self._k8s_status(
+                403, "Forbidden",
+                'tokenreviews.authentication.k8s.io is forbidden: User "%s" cannot create resource "tokenreviews" '
+                'in API group "authentication.k8s.io" at the cluster scope' % record["reviewer"],
+                {"group": "authentication.k8s.io", "kind": "tokenreviews"})
+        try:
+            review = json.loads(req.body.decode("utf-8"))
+            spec = review["spec"]
+            token = spec["token"]
+            wanted = spec.get("audiences") or []
+            if not isinstance(token, str) or not isinstance(wanted, list):
+                raise TypeError
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            return self._k8s_status(400, "BadRequest", "the body is not a TokenReview with spec.token")
+        with self.lock:
+            account = self._k8s_account(token)
+        answer = {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+                  "metadata": {"creationTimestamp": None}, "spec": spec}
+        audiences = [aud for aud in (wanted or K8S_API_AUDIENCES) if account and aud in account["audiences"]]
+        if account is None:
+            answer["status"] = {"user": {}, "error": "[invalid bearer token, service account token is not valid]"}
+        elif not audiences:
+            answer["status"] = {"user": {}, "error": "[invalid bearer token, token audiences %s is invalid for the "
+                                "target audiences %s]" % (json.dumps(account["audiences"]), json.dumps(wanted))}
+        else:
+            namespace = account["namespace"]
+            answer["status"] = {
+                "authenticated": True,
+                "user": {"username": self._k8s_username(account), "uid": account["uid"],
+                         "groups": ["system:serviceaccounts", "system:serviceaccounts:" + namespace,
+                                    "system:authenticated"]},
+                "audiences": audiences,
+            }
+            record["reviewed"] = {"namespace": namespace, "name": account["name"], "uid": account["uid"]}
+        record["authenticated"] = bool(answer["status"].get("authenticated"))
+        record["audiences"] = list(wanted)
+        return json_response(201, answer)
+
+    def _k8s_signing_key(self):
+        """The emulated cluster's service-account signing key (RS256), made on first use."""
+        if getattr(self, "_k8s_key", None) is None:
+            from cryptography.hazmat.primitives.asymmetric import rsa  # trustme's own dependency
+
+            self._k8s_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return self._k8s_key
+
+    def _k8s_mint(self, namespace, name, uid, audiences):
+        """A projected service-account token (RS256 JWT) with the claims kubelet mounts into a pod."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+        now = int(time.time())
+        claims = {"aud": audiences, "exp": now + K8S_TOKEN_LIFETIME, "iat": now, "nbf": now, "iss": K8S_ISSUER,
+                  "sub": "system:serviceaccount:%s:%s" % (namespace, name),
+                  "kubernetes.io": {"namespace": namespace,
+                                    "pod": {"name": name + "-pod", "uid": str(uuid.uuid4())},
+                                    "serviceaccount": {"name": name, "uid": uid}}}
+        header = {"alg": "RS256", "kid": "emulator-cluster"}
+        signing_input = b64(json.dumps(header).encode()) + b"." + b64(json.dumps(claims).encode())
+        signature = self._k8s_signing_key().sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return (signing_input + b"." + b64(signature)).decode("ascii"), claims["exp"]
+
+    def _control_service_account(self, m, body):
+        """``POST``: register a service-account token (``token`` given, or one minted) for
+        ``namespace``/``name``; ``reviewer: true`` binds the account to ``system:auth-delegator``.
+        ``DELETE``: the account's tokens (by ``namespace``/``name``, or one ``token``) stop validating."""
+        if m == "POST":
+            namespace, name = _need_str(body, "namespace"), _need_str(body, "name")
+            audiences = body.get("audiences") or list(K8S_API_AUDIENCES)
+            if not isinstance(audiences, list) or not all(isinstance(a, str) and a for a in audiences):
+                raise _ControlError("audiences must be a list of strings")
+            uid = body.get("uid") or str(uuid.uuid4())
+            token = body.get("token")
+            expires = time.time() + K8S_TOKEN_LIFETIME
+            if token is None:
+                token, expires = self._k8s_mint(namespace, name, uid, audiences)
+            elif not isinstance(token, str) or not token:
+                raise _ControlError("token must be a non-empty string")
+            self.service_accounts[token] = {"namespace": namespace, "name": name, "uid": uid,
+                                            "audiences": audiences, "reviewer": bool(body.get("reviewer")),
+                                            "exp": expires, "deleted": False}
+            self._remember_secret("service_account_tokens", token)
+            return json_response(200, {"token": token, "namespace": namespace, "name": name, "uid": uid,
+                                       "username": "system:serviceaccount:%s:%s" % (namespace, name)})
+        if m == "DELETE":
+            n = 0
+            for token, account in self.service_accounts.items():
+                if token == body.get("token") or (account["namespace"], account["name"]) == (
+                        body.get("namespace"), body.get("name")):
+                    account["deleted"] = True
+                    n += 1
+            return json_response(200, {"deleted": n})
+        raise _ControlError("service accounts take POST or DELETE")
+
     # ---- control -----------------------------------------------------------------------
 
     def control(self, req):
@@ -1257,6 +1401,8 @@ class App:
                 return json_response(200, {"deleted": existed})
         if path == "/tenants" and m == "GET":
             return json_response(200, sorted(self.tenants))
+        if path == "/kubernetes/serviceaccounts":
+            return self._control_service_account(m, body)
         if path == "/faults":
             if m == "POST":
                 self.faults.append(self._build_fault(body))

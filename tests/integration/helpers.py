@@ -76,6 +76,21 @@ def parse_iso(value: str) -> float:
 
 
 # --------------------------------------------------------------------------- Vault
+def doc_policy(name: str) -> str:
+    """The HCL of policy ``name`` as the documentation gives it: a ``cat > name.hcl <<'EOF'`` heredoc in
+    docs/pipelines.md, or a ```` ```hcl ```` block of docs/guide.md starting with ``# name:``."""
+    from tests.support.ansible_runner import REPO_ROOT
+
+    pipelines = (REPO_ROOT / "docs" / "pipelines.md").read_text(encoding="utf-8")
+    guide = (REPO_ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    heredoc = re.search(r"cat > %s\.hcl <<'EOF'\n(.*?)\nEOF\n" % re.escape(name), pipelines, re.S)
+    if heredoc:
+        return heredoc.group(1) + "\n"
+    block = re.search(r"```hcl\n(# %s:.*?)```" % re.escape(name), guide, re.S)
+    assert block, "docs give no policy named %s" % name
+    return block.group(1)
+
+
 def read_doc(openbao, path: str, mount: str = "secret") -> tuple[dict, int]:
     """``(document, version)`` of the latest version at ``mount/path`` (root token)."""
     answer = openbao.client().secrets.kv.v2.read_secret_version(

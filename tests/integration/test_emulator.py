@@ -2518,3 +2518,92 @@ def test_ext_answers_validate_against_openapi(emu, http, xtp, openapi):
     with pytest.raises(jsonschema.ValidationError):
         _validator(relaxed, _response_schema(openapi, "/V1/eventing/eventProvider")).validate(
             providers_listed(http, emu, xtp))
+
+
+# ------------------------------------------------------------------------------------------
+# Kubernetes TokenReview (what Vault's kubernetes auth method calls)
+
+TOKENREVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
+
+
+def token_review(http, emu, token, reviewer=None, audiences=None):
+    spec = {"token": token}
+    if audiences is not None:
+        spec["audiences"] = audiences
+    headers = {"Authorization": "Bearer " + reviewer} if reviewer else {}
+    return http.post(emu.url + TOKENREVIEWS, json={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                                                   "spec": spec}, headers=headers)
+
+
+def jwt_claims(token):
+    import base64
+
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_tokenreview_answers_who_a_service_account_token_belongs_to(emu, http):
+    reviewer = emu.add_service_account("openbao", "openbao-auth", reviewer=True)
+    pod = emu.add_service_account("awx", "awx-ee", audiences=["https://kubernetes.default.svc.cluster.local", "vault"])
+    claims = jwt_claims(pod["token"])
+    assert claims["sub"] == "system:serviceaccount:awx:awx-ee" == pod["username"]
+    assert claims["kubernetes.io"]["serviceaccount"] == {"name": "awx-ee", "uid": pod["uid"]}
+    assert claims["kubernetes.io"]["namespace"] == "awx"
+    resp = token_review(http, emu, pod["token"], reviewer=reviewer["token"], audiences=["vault", "other"])
+    assert resp.status_code == 201
+    body = resp.json()
+    assert (body["kind"], body["apiVersion"]) == ("TokenReview", "authentication.k8s.io/v1")
+    assert body["status"] == {
+        "authenticated": True,
+        "user": {"username": "system:serviceaccount:awx:awx-ee", "uid": pod["uid"],
+                 "groups": ["system:serviceaccounts", "system:serviceaccounts:awx", "system:authenticated"]},
+        "audiences": ["vault"],
+    }
+    # no audiences asked: the API server's own
+    assert token_review(http, emu, pod["token"], reviewer=reviewer["token"]).json()["status"]["audiences"] == [
+        "https://kubernetes.default.svc.cluster.local"]
+    [record] = emu.token_reviews()[:1]
+    assert record["reviewer"] == "system:serviceaccount:openbao:openbao-auth"
+    assert record["reviewed"] == {"namespace": "awx", "name": "awx-ee", "uid": pod["uid"]}
+    assert record["authenticated"] is True and record["status"] == 201
+    recorded = json.dumps(emu.requests())
+    assert pod["token"] not in recorded and reviewer["token"] not in recorded
+    assert {pod["token"], reviewer["token"]} <= set(emu.secrets_by_kind()["service_account_tokens"])
+
+
+def test_tokenreview_refuses_a_caller_without_a_valid_reviewer_token(emu, http):
+    pod = emu.add_service_account("awx", "awx-ee")
+    for reviewer in (None, "not-a-token"):
+        resp = token_review(http, emu, pod["token"], reviewer=reviewer)
+        assert resp.status_code == 401
+        assert resp.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                               "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+    # a valid service account that is not bound to system:auth-delegator
+    resp = token_review(http, emu, pod["token"], reviewer=pod["token"])
+    assert resp.status_code == 403
+    assert resp.json()["reason"] == "Forbidden"
+    assert 'User "system:serviceaccount:awx:awx-ee" cannot create resource "tokenreviews"' in resp.json()["message"]
+    assert [r["status"] for r in emu.token_reviews()] == [401, 401, 403]
+
+
+def test_tokenreview_reports_unknown_deleted_and_wrong_audience_tokens_unauthenticated(emu, http):
+    reviewer = emu.add_service_account("openbao", "openbao-auth", reviewer=True)["token"]
+    pod = emu.add_service_account("awx", "awx-ee")
+    wrong_audience = token_review(http, emu, pod["token"], reviewer=reviewer, audiences=["vault"])
+    assert wrong_audience.status_code == 201
+    assert "authenticated" not in wrong_audience.json()["status"]
+    assert "invalid for the target audiences" in wrong_audience.json()["status"]["error"]
+    assert emu.delete_service_account("awx", "awx-ee") == 1
+    for token in (pod["token"], "eyJ.unknown.token"):
+        status = token_review(http, emu, token, reviewer=reviewer).json()["status"]
+        assert status == {"user": {}, "error": "[invalid bearer token, service account token is not valid]"}
+    assert token_review(http, emu, pod["token"], reviewer=reviewer).status_code == 201
+    bad = http.post(emu.url + TOKENREVIEWS, data="{}", headers={"Authorization": "Bearer " + reviewer,
+                                                                "Content-Type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["reason"] == "BadRequest"
+    assert [r["authenticated"] for r in emu.token_reviews()] == [False, False, False, False, None]
+    # a registered (not minted) token works the same
+    given = emu.add_service_account("ops", "runner", token="given-sa-token-0123456789", uid="uid-1")
+    assert given["token"] == "given-sa-token-0123456789"
+    status = token_review(http, emu, given["token"], reviewer=reviewer).json()["status"]
+    assert status["user"]["username"] == "system:serviceaccount:ops:runner" and status["user"]["uid"] == "uid-1"

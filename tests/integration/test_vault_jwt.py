@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 
 import pytest
@@ -31,6 +30,7 @@ from tests.integration.helpers import (
     IMS_TOKEN,
     assert_no_secrets,
     assert_one_sentence,
+    doc_policy,
     failed_msg,
     host_result,
     ims_token_requests,
@@ -41,7 +41,6 @@ from tests.integration.helpers import (
     sha256,
     token_summary_task,
 )
-from tests.support.ansible_runner import REPO_ROOT
 from tests.support.openbao import running_openbao
 
 ISSUER = "https://gitlab.example.com"
@@ -49,18 +48,6 @@ AUDIENCE = "https://vault.example.com"
 PROJECT = "acme/shop"
 ROLE = "accs-pipeline"
 POLICY = "accs-pipeline"
-
-
-def doc_policy(name: str) -> str:
-    """The HCL of policy ``name`` as the documentation gives it."""
-    pipelines = (REPO_ROOT / "docs" / "pipelines.md").read_text(encoding="utf-8")
-    guide = (REPO_ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
-    heredoc = re.search(r"cat > %s\.hcl <<'EOF'\n(.*?)\nEOF\n" % re.escape(name), pipelines, re.S)
-    if heredoc:
-        return heredoc.group(1) + "\n"
-    block = re.search(r"```hcl\n(# %s:.*?)```" % re.escape(name), guide, re.S)
-    assert block, "docs give no policy named %s" % name
-    return block.group(1)
 
 
 def _b64(data: bytes) -> bytes:

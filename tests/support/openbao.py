@@ -10,6 +10,11 @@ Dev mode keeps everything in memory and mounts a KV version 2 engine at
 ``secret/``.  The server prints its single unseal key at start-up; it is
 parsed from the log so tests can ``seal()`` and ``unseal()`` it.
 
+``running_openbao(workdir, tls=True)`` adds a TLS listener (an extra ``-config`` HCL file) on
+another free port, with a server certificate for 127.0.0.1 from a ``trustme`` CA: ``tls_url``
+and ``ca_path`` name it, ``client_cert(name)`` issues TLS client certificates for the cert auth
+method from a second CA (``client_ca_pem``), or from a foreign one with ``trusted=False``.
+
 ``stop()`` ends the process ("the server is gone" tests).  Its data cannot
 come back: ``start()`` launches a *new, empty* dev server on the same address
 with the same root token (new unseal key).  A session-wide server must never
@@ -47,6 +52,12 @@ class OpenBaoError(RuntimeError):
 class AppRoleCredentials(NamedTuple):
     role_id: str
     secret_id: str
+
+
+class ClientCertificate(NamedTuple):
+    cert_path: str  # PEM certificate
+    key_path: str  # PEM private key (mode 0600)
+    key_pem: str  # the key itself: a secret, registered for the scan
 
 
 def find_bao() -> str:
@@ -122,13 +133,18 @@ class OpenBao:
     """Handle on one dev server process.  Built by :func:`running_openbao`."""
 
     def __init__(self, workdir: Path, port: int | None, bao_path: str | None = None,
-                 config_files: tuple[Path, ...] = ()):
+                 config_files: tuple[Path, ...] = (), tls: bool = False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.bao_path = bao_path or find_bao()
         # extra HCL given to `bao server -config=...` next to the dev flags (e.g. an audit device,
         # which OpenBao only accepts declaratively)
         self.config_files = tuple(Path(path) for path in config_files)
+        self.tls_port: int | None = None
+        self.ca_path: str | None = None
+        self._client_cas: dict = {}
+        if tls:
+            self.config_files += (self._tls_listener(),)
         self.root_token = "devroot" + _secrets.token_hex(20)
         self._fixed_port = port
         self.port: int | None = None
@@ -140,6 +156,70 @@ class OpenBao:
         # (kind, value) of every secret this server or its helpers handed out;
         # read by the secret scan of the test session.
         self.issued: list[tuple[str, str]] = [("openbao root token", self.root_token)]
+
+    # ------------------------------------------------------------------ TLS
+    def _tls_listener(self) -> Path:
+        """A trustme CA, a server certificate for 127.0.0.1 and the HCL of a TLS listener using them.
+
+        The listener asks for (but does not require) a client certificate, as Vault's does by
+        default: the cert auth method checks it.
+        """
+        import trustme
+
+        ca = trustme.CA()
+        leaf = ca.issue_cert("127.0.0.1", "localhost")
+        tls_dir = self.workdir / "tls"
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        self.ca_path = str(tls_dir / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_path)
+        leaf.cert_chain_pems[0].write_to_path(str(tls_dir / "server.pem"))
+        for extra in leaf.cert_chain_pems[1:]:
+            extra.write_to_path(str(tls_dir / "server.pem"), append=True)
+        leaf.private_key_pem.write_to_path(str(tls_dir / "server-key.pem"))
+        self.tls_port = free_port(pair=True)
+        config = tls_dir / "tls-listener.hcl"
+        config.write_text(
+            'listener "tcp" {\n'
+            f'  address = "127.0.0.1:{self.tls_port}"\n'
+            f'  cluster_address = "127.0.0.1:{self.tls_port + 1}"\n'
+            f'  tls_cert_file = "{tls_dir / "server.pem"}"\n'
+            f'  tls_key_file = "{tls_dir / "server-key.pem"}"\n'
+            "}\n",
+            encoding="utf-8",
+        )
+        return config
+
+    @property
+    def tls_url(self) -> str:
+        if self.tls_port is None:
+            raise OpenBaoError("this OpenBao has no TLS listener: start it with tls=True")
+        return f"https://127.0.0.1:{self.tls_port}"
+
+    def _client_ca(self, trusted: bool):
+        import trustme
+
+        if trusted not in self._client_cas:
+            self._client_cas[trusted] = trustme.CA(organization_name="accs tests client CA %s" % trusted)
+        return self._client_cas[trusted]
+
+    @property
+    def client_ca_pem(self) -> str:
+        """The CA of the trusted client certificates: what a cert auth role's ``certificate`` holds."""
+        return self._client_ca(True).cert_pem.bytes().decode("ascii")
+
+    def client_cert(self, name: str, trusted: bool = True) -> ClientCertificate:
+        """A TLS client certificate for ``name`` (files under the workdir), from the client CA or a foreign one."""
+        leaf = self._client_ca(trusted).issue_cert(name, common_name=name)
+        folder = self.workdir / "tls" / "clients"
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = "%s-%s" % (name, _secrets.token_hex(4))
+        cert_path, key_path = folder / f"{stem}.pem", folder / f"{stem}-key.pem"
+        leaf.cert_chain_pems[0].write_to_path(str(cert_path))
+        key_pem = leaf.private_key_pem.bytes().decode("ascii")
+        key_path.touch(mode=0o600)
+        key_path.write_text(key_pem, encoding="ascii")
+        self.issued.append(("client certificate key", key_pem))
+        return ClientCertificate(str(cert_path), str(key_path), key_pem)
 
     # ------------------------------------------------------------------ life
     @property
@@ -268,12 +348,15 @@ class OpenBao:
 
         return hvac.Client(url=self.url, token=token or self.root_token, timeout=10)
 
-    def bao(self, *args: str, check: bool = True, token: str | None = None) -> subprocess.CompletedProcess:
-        """Run the ``bao`` CLI against this server."""
+    def bao(self, *args: str, check: bool = True, token: str | None = None, cwd=None,
+            input: str | None = None) -> subprocess.CompletedProcess:  # noqa: A002 - subprocess's name
+        """Run the ``bao`` CLI against this server (in ``cwd``, for ``@file`` arguments; ``input`` on stdin,
+        for ``key=-`` arguments)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env.update(BAO_ADDR=self.url, BAO_TOKEN=token or self.root_token, HOME=str(self.workdir))
         return subprocess.run(  # noqa: S603
-            [self.bao_path, *args], env=env, check=check, capture_output=True, text=True, timeout=60
+            [self.bao_path, *args], env=env, check=check, capture_output=True, text=True, timeout=60, cwd=cwd,
+            input=input,
         )
 
     # ------------------------------------------------------------- seal
@@ -346,9 +429,10 @@ class OpenBao:
 
 @contextlib.contextmanager
 def running_openbao(workdir, port: int | None = None, timeout: float = START_TIMEOUT,
-                    config_files: tuple[Path, ...] = ()) -> Iterator[OpenBao]:
-    """Start a dev server under ``workdir`` (with extra ``-config`` HCL files); kill it when the block ends."""
-    server = OpenBao(Path(workdir), port, config_files=config_files)
+                    config_files: tuple[Path, ...] = (), tls: bool = False) -> Iterator[OpenBao]:
+    """Start a dev server under ``workdir`` (with extra ``-config`` HCL files, and a TLS listener with
+    ``tls``); kill it when the block ends."""
+    server = OpenBao(Path(workdir), port, config_files=config_files, tls=tls)
     try:
         server.start(timeout=timeout)
         yield server

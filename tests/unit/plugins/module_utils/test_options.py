@@ -63,7 +63,7 @@ def test_a_default_list_is_not_shared():
 
 
 def test_secret_options_are_the_no_log_ones():
-    assert set(_options.SECRET_OPTIONS) == {"vault_token", "vault_secret_id", "vault_jwt", "client_secret",
+    assert set(_options.SECRET_OPTIONS) == {"vault_token", "vault_secret_id", "vault_jwt", "vault_password", "client_secret",
                                             "refresh_token", "code", "code_verifier", "access_token"}
 
 
