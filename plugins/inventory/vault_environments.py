@@ -110,8 +110,8 @@ except ImportError:  # ansible-core 2.17, 2.18: every string is
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._credential import SECRET_KEYS
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError, VaultPathError
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._vault_options import vault_options
 
 GROUP = "accs"
 PREFIX = "accs_"
@@ -132,7 +132,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        options = VaultOptions.from_params(self._option)
+        options = vault_options(self)  # the lookup's options and fallbacks (VAULT_SKIP_VERIFY too)
         folder = (self.get_option("path") or "").strip().strip("/")
         if not folder:
             raise AnsibleParserError(

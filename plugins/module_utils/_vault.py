@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import (
     AccsError,
