@@ -107,6 +107,22 @@ class _Listed(ItemwiseResource):
         # A write that failed ambiguously is never re-sent by the transport: the engine lists again.
         return self.client.request(method, path, body=body, idempotent=method in ("GET", "HEAD")).json
 
+    def replace(self, change):
+        # No update covers this change (webhooks have none; a subscription's PUT cannot remove):
+        # remove the item, then make it again.
+        self.delete(change)
+        try:
+            self.create(change)
+        except AccsApiError as err:
+            err.recreate_half_done = True
+            raise
+
+    def refusal(self, change, err):
+        said = service_words(err)
+        if getattr(err, "recreate_half_done", False):
+            return ("removed to be changed, then ACCS refused the new definition (%s), so it does not exist now" % said)
+        return said
+
     def listing(self, path):
         body = self.call("GET", path)
         if not isinstance(body, list):
@@ -204,21 +220,6 @@ class Webhooks(_Listed):
     def delete(self, change):
         self.call("POST", "/V1/webhooks/unsubscribe", {"webhook": self.identity(change.key)})
 
-    def replace(self, change):
-        # The API has no update: unsubscribe, then subscribe the new definition.
-        self.delete(change)
-        try:
-            self.create(change)
-        except AccsApiError as err:
-            err.recreate_half_done = True
-            raise
-
-    def refusal(self, change, err):
-        said = service_words(err)
-        if getattr(err, "recreate_half_done", False):
-            return ("unsubscribed to be changed, then ACCS refused the new definition (%s), so it is not registered "
-                    "now" % said)
-        return said
 
 
 def _webhooks_desired(params):
@@ -346,16 +347,6 @@ class Subscriptions(_Listed):
             if err.status != 404:  # 404: already gone, which is what was asked
                 raise
 
-    def replace(self, change):
-        # The PUT merges and cannot remove a field or rule: unsubscribe, then subscribe again.
-        self.delete(change)
-        try:
-            self.create(change)
-        except AccsApiError as err:
-            err.recreate_half_done = True
-            raise
-
-    refusal = Webhooks.refusal
 
 
 def _subscriptions_desired(params):

@@ -19,16 +19,11 @@ description:
 author:
   - adobe_commerce.accs maintainers (@adobe-commerce-accs)
 extends_documentation_fragment:
+  - adobe_commerce.accs.accs
   - adobe_commerce.accs.vault
   - adobe_commerce.accs.ims
   - adobe_commerce.accs.http
 options:
-  base_url:
-    description:
-      - The instance's REST base URL, C(https://<region>.api.commerce.adobe.com/<tenant-id>).
-      - Plain C(http://) is refused unless the host is a loopback address.
-    type: str
-    required: true
   path:
     description: Endpoint path below O(base_url), for example C(/V1/store/storeConfigs).
     type: str
@@ -58,16 +53,6 @@ options:
     type: list
     elements: int
     default: [200]
-  access_token:
-    description:
-      - A bare access token to use instead of O(vault_path). A 401 then fails, as there is nothing to refresh.
-    type: str
-  api_key:
-    description: Sent as C(x-api-key). Defaults to the credential's C(client_id).
-    type: str
-  org_id:
-    description: IMS organization id, sent as C(x-gw-ims-org-id). Defaults to the credential's C(org_id).
-    type: str
   paginate:
     description:
       - Walk C(searchCriteria[currentPage]) from 1 with C(searchCriteria[pageSize]=page_size), stop on

@@ -127,7 +127,9 @@ def test_webhook_bad_input_is_refused_before_any_write(run_playbook, emulator, o
     tasks = [task(WEBHOOK, "unknown method", cred, webhooks=[typo], ignore_errors=True),
              task(WEBHOOK, "prune without prefix", cred, webhooks=[], prune=True, ignore_errors=True),
              task(WEBHOOK, "bad hook name", cred, webhooks=[dict(HOOKS[1], hook_name="app-notify")],
-                  ignore_errors=True)]
+                  ignore_errors=True),
+             task(WEBHOOK, "declared twice", cred, ignore_errors=True,
+                  webhooks=[HOOKS[1], dict(HOOKS[1], url="https://app.example/other")])]
     result = run_playbook(play(tasks, emulator), json=True).assert_rc(0)
     msg = failed_msg(result, "unknown method")
     assert_one_sentence(msg)
@@ -135,6 +137,9 @@ def test_webhook_bad_input_is_refused_before_any_write(run_playbook, emulator, o
            "(did you mean observer.checkout_cart_product_add_before" % cred.base_url in msg
     assert failed_msg(result, "prune without prefix").startswith("prune needs owner_prefix")
     assert "hook_name 'app-notify' has characters ACCS refuses" in failed_msg(result, "bad hook name")
+    assert failed_msg(result, "declared twice") == (
+        "Webhook plugin.sales.api.order_management.place after app_orders/app_notify is declared twice with "
+        "different values: keep one of them.")
     assert writes(ext_log(emulator, cred.tenant, "webhooks")) == []
 
 
