@@ -52,10 +52,13 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._errors import AccsError
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import VaultOptions
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import TLS_OFF_WARNING, VaultStore, normalize_path
+
+display = Display()
 
 # Documents read by this process, per Vault identity, mount and path.
 _CACHE = {}
@@ -65,6 +68,8 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         options = VaultOptions.from_params(self._option)
+        if options.validate_certs is False:
+            display.warning(TLS_OFF_WARNING)
         results = []
         try:
             store = VaultStore(options)

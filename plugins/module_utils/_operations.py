@@ -32,7 +32,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._token_manager
     TokenManager,
     TokenRequest,
 )
-from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, read_retry_policy
+from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import TLS_OFF_WARNING, VaultStore, read_retry_policy
 
 READ_ONLY_METHODS = ("GET", "HEAD")
 
@@ -63,7 +63,7 @@ def _token_manager(options, http, check_mode, warnings=None):
 
 def _vault_warnings(options, warnings):
     if options.vault.path and options.vault.validate_certs is False:
-        warnings.append("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on and set vault_ca_cert instead.")
+        warnings.append(TLS_OFF_WARNING)
 
 
 def run_ims_token(options, check_mode=False, warnings=None):

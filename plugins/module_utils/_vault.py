@@ -45,6 +45,10 @@ except ImportError:  # pragma: no cover - reported when used
     hvac_exc = None
     HAS_HVAC = False
 
+# Said by every plugin that reads Vault with vault_validate_certs false (the modules, the lookup).
+TLS_OFF_WARNING = ("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on and "
+                   "set vault_ca_cert instead.")
+
 AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
 DEFAULT_AUTH_MOUNTS = {"approle": "approle", "jwt": "jwt"}
 
