@@ -104,6 +104,9 @@ def test_the_check_fails_when_a_documented_option_or_message_is_renamed(repo_cop
     _edit(repo_copy / "plugins" / "module_utils" / "_vault.py", "is sealed or not ready", "is sealed or unavailable")
     _edit(repo_copy / "plugins" / "module_utils" / "_accs.py",
           "the credential's organization or permissions do not allow this", "the organization or role forbids this")
+    # a message a paragraph quotes in italics
+    _edit(repo_copy / "plugins" / "module_utils" / "_operations.py", "is empty or blank: give its value",
+          "is blank: give a value")
     # the docs' side: a variable in a command line, and one in backticks
     _edit(guide, "-e accs_export_dir=inventory", "-e accs_export_directory=inventory")
     _edit(guide, "| `accs_store_code` | both roles", "| `accs_store_kode` | both roles")
@@ -122,6 +125,8 @@ def test_the_check_fails_when_a_documented_option_or_message_is_renamed(repo_cop
         "docs/guide.md:%d: -e accs_export_directory=inventory: no playbook, role or plugin reads" % _line_of(
             guide, "-e accs_export_directory=inventory"),
         "docs/guide.md:%d: `accs_store_kode` names nothing" % _line_of(guide, "`accs_store_kode`"),
+        "docs/awx.md:%d: the paragraph quotes *Option vault_token is empty or blank" % _line_of(
+            repo_copy / "docs" / "awx.md", "Inject only variables that have a value"),
     ]
     for start in expected:
         assert any(p.startswith(start) for p in problems), "not reported: %s\nreported:\n%s" % (start, text)

@@ -341,6 +341,7 @@ class Checker:
         self.code = collection or Collection(self.root)
         self.problems = []
         self.checked = defaultdict(int)
+        self.fills = {}  # words -> whether some message says them (a message quoted inside another)
 
     def problem(self, where, text):
         self.problems.append("%s: %s" % (where, text))
@@ -365,6 +366,7 @@ class Checker:
                     continue
                 self.checked[block.lang] += 1
             self.check_tables(page)
+            self.check_quoted_failures(page)
             self.check_inline_names(page)
             self.check_links(page, anchors)
         return sorted(self.problems, key=_by_place)
@@ -636,10 +638,30 @@ class Checker:
             if len(words) < 2:
                 continue
             checked += 1
-            if not any(_says(code, words, self.code.message_runs) for code in self.code.message_words
-                       if words[0] in code or words[-1] in code):
+            if not any(_says(code, words, self.code.message_runs, messages=self.code.message_words, cache=self.fills)
+                       for code in self.code.message_words if words[0] in code or words[-1] in code):
                 missing.append(run.strip())
         return missing, checked
+
+    def check_quoted_failures(self, page):
+        """Messages quoted in prose, in italics after "fails with" or in parentheses: *The credential ...*."""
+        paragraph, start = [], None
+        for number, line in list(prose_lines(page)) + [(None, "")]:
+            if line.strip():
+                if start is None:
+                    start = number
+                paragraph.append(line.strip())
+                continue
+            text = " ".join(paragraph)
+            for match in re.finditer(r"fails? with:?\s*\*([^*]{8,})\*|\(\*([^*]{12,}\.)\*\)", text):
+                quote = match.group(1) or match.group(2)
+                missing, _runs = self._wording_missing(quote)
+                self.checked["messages"] += 1
+                if missing:
+                    self.problem("%s:%d" % (page.relative_to(self.root), start),
+                                 "the paragraph quotes *%s*, which no message of plugins/, roles/ or playbooks/ says "
+                                 "(\"%s\"): quote the code's sentence as it is now" % (quote, missing[0]))
+            paragraph, start = [], None
 
     def _found(self, pattern):
         words = sorted({w for w in re.findall(r"[A-Za-z_]{5,}", "".join(t for t in pattern if t is not WILD))},
@@ -713,12 +735,12 @@ def _plain(word):
     return len(word) >= 3 and word.isalpha() and word.islower()
 
 
-def _says(code, words, fills="", most=2):
+def _says(code, words, fills="", most=2, messages=None, cache=None, anchored=False):
     """Whether the code's words contain ``words`` in a row.
 
     A placeholder (WILD) stands for a value: any words of which at most ``most`` are plain prose
-    words, or more when they are another message's fixed text (``fills``, one run a line: a message
-    composed of parts).
+    words, or more when they are another message's fixed text (``fills``, one run a line) or, one
+    level deep, another message from its first word (``messages``): a message composed of parts.
     """
     def fill(j, k):
         part = words[j:j + k]
@@ -729,19 +751,35 @@ def _says(code, words, fills="", most=2):
         while part and not part[-1].isalpha():
             part = part[:-1]
         text = " ".join(part)
-        return ("\n" + text + "\n") in fills or (" " + text + "\n") in fills or ("\n" + text + " ") in fills \
-            or (" " + text + " ") in fills
+        if ("\n" + text + "\n") in fills or (" " + text + "\n") in fills or ("\n" + text + " ") in fills \
+                or (" " + text + " ") in fills:
+            return True
+        if messages and part:
+            head = part[0][:1].upper() + part[0][1:]   # a message quoted inside another, first letter lowered
+            key = (head,) + tuple(part[1:])
+            if key not in cache:
+                cache[key] = any(_says(other, list(key), fills, most, anchored=True) for other in messages
+                                 if len(other) > 1 and len(key) > 1 and other[:2] == list(key[:2]))
+            return cache[key]
+        return False
+
+    memo = {}
 
     def match(i, j):
-        if j == len(words):
-            return True
-        if i == len(code):
-            return False
-        if code[i] is WILD:
-            return any(match(i + 1, j + k) for k in range(0, len(words) - j + 1) if fill(j, k))
-        return code[i] == words[j] and match(i + 1, j + 1)
+        if (i, j) not in memo:
+            if j == len(words):
+                memo[i, j] = True
+            elif i == len(code):
+                memo[i, j] = False
+            elif code[i] is WILD:
+                memo[i, j] = any(match(i + 1, j + k) for k in range(0, len(words) - j + 1) if fill(j, k))
+            else:
+                memo[i, j] = code[i] == words[j] and match(i + 1, j + 1)
+        return memo[i, j]
 
-    return any(match(i, 0) for i in range(len(code)))
+    if anchored:  # a whole message from its first word
+        return match(0, 0)
+    return any(match(i, 0) for i in range(len(code)) if code[i] is WILD or code[i] == words[0])
 
 
 def _by_place(problem):
