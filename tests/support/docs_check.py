@@ -664,7 +664,7 @@ class Checker:
             paragraph, start = [], None
 
     def _found(self, pattern):
-        words = sorted({w for w in re.findall(r"[A-Za-z_]{5,}", "".join(t for t in pattern if t is not WILD))},
+        words = sorted(set(re.findall(r"[A-Za-z_]{5,}", "".join(t for t in pattern if t is not WILD))),
                        key=len, reverse=True)[:3]
         for code in self.code.messages:
             if words and not any(w in "".join(t for t in code if t is not WILD) for w in words):
@@ -692,7 +692,7 @@ class Checker:
             for target in re.findall(r"\]\(([^)\s]+)\)", line):
                 if re.match(r"[a-z]+:", target):
                     continue
-                file_part, _, anchor = target.partition("#")
+                file_part, _hash, anchor = target.partition("#")
                 path = (page.parent / file_part).resolve() if file_part else page
                 where = "%s:%d" % (page.relative_to(self.root), number)
                 if not path.exists():
@@ -784,7 +784,7 @@ def _says(code, words, fills="", most=2, messages=None, cache=None, anchored=Fal
 
 def _by_place(problem):
     place = problem.split(": ", 1)[0]
-    name, _, line = place.rpartition(":")
+    name, _colon, line = place.rpartition(":")
     return (name, int(line) if line.isdigit() else 0, problem)
 
 
