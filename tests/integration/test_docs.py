@@ -22,7 +22,7 @@ import pytest
 from tests.support.ansible_runner import REPO_ROOT
 from tests.support.docs_check import Checker, blocks, check_docs, markdown_files, runnable_blocks
 
-COPIED = ("README.md", "CONTRIBUTING.md", "LICENSE", "CHANGELOG.md", "Makefile", "docs", "plugins", "roles",
+COPIED = ("README.md", "CONTRIBUTING.md", "LICENSE", "CHANGELOG.md", "Makefile", "galaxy.yml", "docs", "plugins", "roles",
           "playbooks", "meta", "mk", "tests/RELIABILITY.md", "tests/bench/README.md")
 
 

@@ -173,6 +173,8 @@ class Collection:
             entry = (yaml.safe_load(spec.read_text(encoding="utf-8"))["argument_specs"].get("main") or {})
             self.roles[spec.parent.parent.name] = set(entry.get("options") or {})
         self.playbooks = {p.stem for p in (self.root / "playbooks").glob("*.yml")}
+        galaxy = self.root / "galaxy.yml"
+        self.version = str(yaml.safe_load(galaxy.read_text(encoding="utf-8"))["version"]) if galaxy.is_file() else None
         self.make_targets = set()
         for makefile in [self.root / "Makefile"] + sorted((self.root / "mk").glob("*.mk")):
             if makefile.is_file():
@@ -542,6 +544,9 @@ class Checker:
                             self.problem(where, "'%s' is not a key of the credential document (docs/guide.md, The Vault "
                                          "document): fix the key" % key)
         for arg in args:
+            tarball = re.search(r"adobe_commerce-accs-([\w.+-]+?)\.tar\.gz", arg)
+            if tarball and self.code.version and tarball.group(1) != self.code.version:
+                self.problem(where, "%s: galaxy.yml builds version %s" % (arg, self.code.version))
             if re.match(r"(playbooks|roles|plugins|tests|docs|mk|meta)/[\w./-]+$", arg) and "*" not in arg:
                 if not (self.root / arg).exists():
                     self.problem(where, "%s does not exist in the repository" % arg)
