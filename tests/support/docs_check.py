@@ -44,6 +44,13 @@ YAML_LANGS = {"yaml", "yml"}
 CREDENTIAL_KEYS = {"client_id", "client_secret", "client_secrets", "grant_type", "scopes", "org_id", "refresh_token",
                    "refresh_token_issued_at", "access_token", "access_token_expires_at"}
 POLICY_CAPABILITIES = {"read", "create", "update"}
+# Names in backticks that belong to other tools and appear in no block the docs show.
+EXTERNAL_NAMES = {
+    "max_versions": "Vault KV v2 metadata setting",
+    "job_slice_count": "AWX job template field",
+    "jwt_validation_pubkeys": "Vault jwt auth method configuration",
+    "jwks_url": "Vault jwt auth method configuration",
+}
 WILD = None
 
 
@@ -182,6 +189,8 @@ class Collection:
         texts = [p.read_text(encoding="utf-8", errors="replace")
                  for folder in ("plugins", "roles", "playbooks", "meta")
                  for p in sorted((self.root / folder).rglob("*")) if p.is_file() and p.suffix in (".py", ".yml", ".yaml")]
+        config = self.root / "changelogs" / "config.yaml"  # the changelog fragments' sections
+        texts.append(config.read_text(encoding="utf-8") if config.is_file() else "")
         self.code_text = "\n".join(texts)
         self.names = set(re.findall(r"\b(?:accs|vault)_[a-z0-9_]+|\b(?:VAULT|ACCS)_[A-Z0-9_]+", self.code_text))
         self.messages = list(self._message_patterns())
@@ -683,13 +692,33 @@ class Checker:
         for number, line in prose_lines(page):
             for span in re.findall(r"`([^`]+)`", line):
                 match = re.fullmatch(r"((?:accs|vault)_[a-z0-9_]+|(?:VAULT|ACCS)_[A-Z0-9_]+)(?:\s*[:=].*)?", span.strip())
-                if not match:
+                if match:
+                    name = match.group(1)
+                    self.checked["names"] += 1
+                    if name not in self.code.names:
+                        self.problem("%s:%d" % (page.relative_to(self.root), number),
+                                     "`%s` names nothing in plugins/, roles/, playbooks/ or meta/: fix the name" % name)
                     continue
-                name = match.group(1)
-                self.checked["names"] += 1
-                if name not in self.code.names:
-                    self.problem("%s:%d" % (page.relative_to(self.root), number),
-                                 "`%s` names nothing in plugins/, roles/, playbooks/ or meta/: fix the name" % name)
+                # any other option-like name (min_ttl, refresh_token_max_age): the code, or a block the docs show
+                match = re.fullmatch(r"([a-z][a-z0-9]*_[a-z0-9_]+)(?:\s*[:=].*)?", span.strip())
+                if match:
+                    name = match.group(1)
+                    self.checked["names"] += 1
+                    if not (re.search(r"\b%s\b" % name, self.code.code_text) or name in self.shown_names()
+                            or name in EXTERNAL_NAMES):
+                        self.problem("%s:%d" % (page.relative_to(self.root), number),
+                                     "`%s` is an option or key nothing in plugins/, roles/, playbooks/, meta/ or the "
+                                     "docs' blocks has: fix the name (a name of another tool: show where it is set, or "
+                                     "add it to EXTERNAL_NAMES in tests/support/docs_check.py)" % name)
+
+    def shown_names(self):
+        """Names in the fenced blocks of every page (keys of the commands and files the docs show)."""
+        if getattr(self, "_shown", None) is None:
+            self._shown = set()
+            for page in markdown_files(self.root):
+                for block in blocks(page):
+                    self._shown |= set(re.findall(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b", block.text))
+        return self._shown
 
     # ------------------------------------------------------------------- links
     def check_links(self, page, anchors):
