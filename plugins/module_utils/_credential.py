@@ -88,8 +88,14 @@ class Credential:
         self.refresh_token_issued_at = refresh_token_issued_at
 
     @classmethod
-    def from_document(cls, doc, where, overrides=None, require_grant=True):
-        """Validate ``doc`` (a dict from Vault, or {}); ``overrides`` are module options that win."""
+    def from_document(cls, doc, where, overrides=None, require_grant=True, infer_client_credentials=False):
+        """Validate ``doc`` (a dict from Vault, or {}); ``overrides`` are module options that win.
+
+        Without a grant_type, a refresh token means refresh_token. A client secret alone means
+        client_credentials only when ``infer_client_credentials`` (a task that gives its credential as
+        options); a stored document with a secret but neither refresh token nor grant_type is a user
+        credential that was never bootstrapped, or a server-to-server one that must say so.
+        """
         if not isinstance(doc, dict):
             raise ConfigError("The credential %s is not a key/value document: store it as KV v2 keys (see the collection guide)." % where)
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", [])}
@@ -124,10 +130,17 @@ class Credential:
 
         grant_type = _text(merged, "grant_type", where)
         if grant_type is None:
-            grant_type = "refresh_token" if refresh_token else ("client_credentials" if client_secrets else None)
+            if refresh_token:
+                grant_type = "refresh_token"
+            elif client_secrets and infer_client_credentials:
+                grant_type = "client_credentials"
         if grant_type is not None and grant_type not in GRANT_TYPES:
             raise ConfigError("The credential %s names grant_type '%s': use refresh_token or client_credentials." % (where, grant_type))
         if require_grant:
+            if grant_type is None and client_secrets:
+                raise ConfigError("The credential %s has no refresh_token and names no grant_type: run the "
+                                  "bootstrap_refresh_token.yml playbook to store one (user credential), or add "
+                                  "grant_type client_credentials (server-to-server credential)." % where)
             if grant_type is None:
                 raise ConfigError("The credential %s has neither a refresh_token nor a client secret: bootstrap a refresh "
                                   "token (playbook bootstrap_refresh_token.yml) or add client_secret and scopes." % where)

@@ -216,7 +216,7 @@ class TokenManager:
     def _from_options(self, request):
         grant = request.grant_type
         cred = Credential.from_document({}, "given as options", request.overrides(),
-                                        require_grant=grant != "authorization_code")
+                                        require_grant=grant != "authorization_code", infer_client_credentials=True)
         grant = grant or cred.grant_type
         if self.check_mode:
             return TokenResult(None, None, None, refreshed=False, changed=True, credential=cred, source="check_mode")

@@ -60,6 +60,7 @@ AUTH_METHODS = tuple(VAULT_SPEC["vault_auth_method"]["choices"])
 AUTH_METHOD_MODULES = (_vault_auth_token, _vault_auth_approle, _vault_auth_jwt, _vault_auth_kubernetes,
                        _vault_auth_cert, _vault_auth_userpass)
 
+# Said by every plugin that reads Vault with vault_validate_certs false (the modules, the lookup, the inventory).
 UNVERIFIED_TLS_WARNING = ("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on "
                           "and set vault_ca_cert instead.")
 

@@ -32,7 +32,10 @@ extends_documentation_fragment:
 options:
   grant_type:
     description:
-      - V(refresh_token) is the default when the credential has a refresh token, else V(client_credentials).
+      - V(refresh_token) is the default when the credential has a refresh token. Without one, a credential given
+        as options (no O(vault_path)) with a client secret defaults to V(client_credentials); a Vault document
+        with a client secret must name C(grant_type) itself, else the task fails asking for the bootstrap (a user
+        credential that has no refresh token yet) or for C(grant_type=client_credentials).
       - V(authorization_code) exchanges O(code); with O(vault_path) the new refresh token is stored in the document
         (created if missing, other fields kept) with the O(client_id) and O(client_secret) given, which replace
         different stored ones with a warning.

@@ -25,6 +25,8 @@ def test_build_produces_one_tarball(collection_path):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "MANIFEST.json" in names and "FILES.json" in names
+    # galaxy.yml declares GPL-3.0-or-later: the licence text ships with the collection
+    assert "LICENSE" in names, "LICENSE is not in the tarball (galaxy.yml build_ignore?)"
     top_level = {name.split("/", 1)[0] for name in names}
     for unwanted in NEVER_SHIPPED:
         assert unwanted not in top_level, f"{unwanted} is in the tarball"
@@ -44,6 +46,8 @@ def test_installed_tree_has_galaxy_metadata(collection_path):
     assert (installed / "FILES.json").is_file()
     assert (installed / "meta" / "runtime.yml").is_file()
     assert (installed / "README.md").is_file()
+    license_text = (installed / "LICENSE").read_text(encoding="utf-8")
+    assert "GNU GENERAL PUBLIC LICENSE" in license_text and "Version 3, 29 June 2007" in license_text
     for unwanted in NEVER_SHIPPED:
         assert not (installed / unwanted).exists(), f"{unwanted} was installed"
 

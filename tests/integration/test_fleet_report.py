@@ -249,3 +249,24 @@ def test_fleet_page_renders_in_headless_chromium(fleet_page, chromium, tmp_path)
     # pass (green), drift (red) and not-audited (yellow) cells are visible at a glance
     for name, colour in (("pass", PASS_BG), ("fail", FAIL_BG), ("error", ERROR_BG)):
         assert colours.get(colour, 0) > 500, "hardly any %s colour %s in the screenshot" % (name, colour)
+
+
+@pytest.mark.parametrize("playbook,page", [("audit_store_config.yml", "fleet-store-config.html"),
+                                           ("audit_fleet.yml", "fleet-audit.html")])
+def test_fleet_page_follows_the_group_report_dir(emulator, openbao, collection_path, tmp_path, playbook, page):
+    """accs_audit_report_dir as a group variable (as inventory.example.yml offers it) moves the fleet page too."""
+    clean = seed_credential(emulator, openbao, cache="valid", cache_expires_in=20 * 3600)
+    report_dir = KEPT / ("group-dir-" + playbook.split(".")[0])
+    shutil.rmtree(report_dir, ignore_errors=True)
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    result = run_ansible_playbook(
+        installed_playbook(collection_path, playbook),
+        work_dir=work_dir, output_dir=report_dir / "run", collections_path=collection_path,
+        inventory={"all": {"children": {"accs": {"vars": {"accs_audit_report_dir": str(report_dir)},
+                                                 "hosts": {"clean": host(emulator, clean)}}}}},
+        base_env=openbao.env(), forks=2)
+    assert result.rc == 0, result.stdout[-3000:]
+    assert (report_dir / page).is_file(), result.stdout[-3000:]
+    assert (report_dir / "clean-store-config.json").is_file()
+    assert not (work_dir / "accs-reports").exists()

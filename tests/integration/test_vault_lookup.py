@@ -140,3 +140,17 @@ def test_lookup_error_messages(run_playbook, emulator, openbao, openbao_factory)
         # Ansible's words around the sentence are pinned per release in test_core_differences.py
         assert_no_secrets(msg, secrets, "the message of %r" % name)
     assert_no_secrets(result.stdout + result.stderr + result.log, secrets, "the run's output")
+
+
+def test_lookup_warns_when_vault_certificates_are_not_verified(run_playbook, emulator, openbao):
+    """vault_validate_certs: false is said once, as the modules say it (issue 19)."""
+    cred = seed_credential(emulator, openbao, cache="valid", tenant=False)
+    warning = ("TLS certificate verification of Vault is off (vault_validate_certs: false): turn it back on and "
+               "set vault_ca_cert instead.")
+    tasks = [_debug("verified", "{{ %s.client_id }}" % _lookup(cred.vault_path)),
+             _debug("not verified", "{{ %s.client_id }}" % _lookup(cred.vault_path, vault_validate_certs=False))]
+    result = run_playbook(play(tasks[:1], emulator)).assert_rc(0)
+    assert "vault_validate_certs" not in result.stdout + result.stderr
+    result = run_playbook(play(tasks, emulator)).assert_rc(0)
+    said = " ".join((result.stdout + result.stderr).split())
+    assert "[WARNING]: " + warning in said, said

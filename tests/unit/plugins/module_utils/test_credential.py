@@ -47,7 +47,8 @@ def test_blank_values_of_options_do_not_override():
 # --------------------------------------------------------------------------- grant inference and requirements
 @pytest.mark.parametrize("doc,grant", [
     ({"client_id": "c", "client_secret": "s", "refresh_token": "rt"}, "refresh_token"),
-    ({"client_id": "c", "client_secret": "s", "scopes": "openid"}, "client_credentials"),
+    ({"client_id": "c", "client_secret": "s", "scopes": "openid", "grant_type": "client_credentials"},
+     "client_credentials"),
     ({"client_id": "c", "client_secret": "s", "refresh_token": "rt", "grant_type": "client_credentials",
       "scopes": ["openid"]}, "client_credentials"),
 ])
@@ -69,6 +70,25 @@ def test_invalid_documents(doc, fragment):
         cred(doc)
     assert fragment in info.value.message and WHERE in info.value.message
     assert info.value.message.endswith(".")
+
+
+def test_a_stored_secret_without_grant_or_refresh_token_asks_for_the_bootstrap():
+    """Issue 19: a user credential stored before its bootstrap is not taken for a server-to-server one."""
+    doc = {"client_id": "c", "client_secret": "s", "scopes": "AdobeID,openid,offline_access,commerce.accs"}
+    with pytest.raises(ConfigError) as info:
+        cred(doc)
+    assert info.value.message == (
+        "The credential %s has no refresh_token and names no grant_type: run the bootstrap_refresh_token.yml "
+        "playbook to store one (user credential), or add grant_type client_credentials (server-to-server "
+        "credential)." % WHERE)
+    # the same secret given as options (a task without vault_path) still means client_credentials
+    given = Credential.from_document({}, "given as options", dict(doc), infer_client_credentials=True)
+    assert given.grant_type == "client_credentials"
+    # an explicit grant_type, in the document or as the option, is taken as it is
+    assert cred(dict(doc, grant_type="client_credentials")).grant_type == "client_credentials"
+    assert cred(doc, overrides={"grant_type": "client_credentials"}).grant_type == "client_credentials"
+    # the bootstrap reads such a document without a grant
+    assert cred(doc, require_grant=False).grant_type is None
 
 
 def test_not_a_dict():
