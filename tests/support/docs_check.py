@@ -513,11 +513,15 @@ class Checker:
 
     # ------------------------------------------------------------------- shell
     def check_shell(self, block):
-        proc = subprocess.run(["bash", "-n"], input=block.text, capture_output=True, text=True, timeout=30, check=False)
+        text = block.text
+        if block.lang == "console":
+            # a transcript: the commands are the lines after a "$ " prompt, the rest is their output
+            text = "\n".join(line[2:] if line.startswith("$ ") else "" for line in text.splitlines())
+        proc = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True, timeout=30, check=False)
         if proc.returncode:
             self.problem(block.where(self.root), "the sh block is not valid shell: %s" % proc.stderr.strip())
             return
-        for offset, words in _commands(block.text):
+        for offset, words in _commands(text):
             self.check_command(words, block.where(self.root, offset))
 
     def check_command(self, words, where):
@@ -595,17 +599,22 @@ class Checker:
 
     # ------------------------------------------------------------------- hcl
     def check_hcl(self, block):
+        allowed = POLICY_CAPABILITIES
         for offset, line in enumerate(block.text.splitlines()):
             match = re.match(r'\s*path\s+"([^"]+)"', line)
-            if match and "/data/" not in match.group(1):
-                self.problem(block.where(self.root, offset), "policy path %s is not a KV v2 data path "
-                             "(<mount>/data/<path>), the only one the collection reads and writes" % match.group(1))
+            if match:
+                # data paths are read and written; the inventory plugin only lists the metadata path
+                allowed = {"list"} if "/metadata/" in match.group(1) else POLICY_CAPABILITIES
+            if match and "/data/" not in match.group(1) and "/metadata/" not in match.group(1):
+                self.problem(block.where(self.root, offset), "policy path %s is not a KV v2 data or metadata path "
+                             "(<mount>/data/<path>, <mount>/metadata/<path> to list), the only ones the collection "
+                             "uses" % match.group(1))
             match = re.search(r"capabilities\s*=\s*\[([^\]]*)\]", line)
             if match:
                 for capability in re.findall(r'"(\w+)"', match.group(1)):
-                    if capability not in POLICY_CAPABILITIES:
+                    if capability not in allowed:
                         self.problem(block.where(self.root, offset), "capability '%s': the collection needs only %s"
-                                     % (capability, ", ".join(sorted(POLICY_CAPABILITIES))))
+                                     % (capability, ", ".join(sorted(allowed))))
 
     # ------------------------------------------------------------------- tables of messages
     def check_tables(self, page):
