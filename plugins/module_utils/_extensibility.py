@@ -221,7 +221,6 @@ class Webhooks(_Listed):
         self.call("POST", "/V1/webhooks/unsubscribe", {"webhook": self.identity(change.key)})
 
 
-
 def _webhooks_desired(params):
     present, absent = [], []
     for raw in params.get("webhooks") or []:
@@ -346,7 +345,6 @@ class Subscriptions(_Listed):
         except AccsApiError as err:
             if err.status != 404:  # 404: already gone, which is what was asked
                 raise
-
 
 
 def _subscriptions_desired(params):

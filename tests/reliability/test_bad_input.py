@@ -171,8 +171,8 @@ def _cases():
         succeeds(lambda obs: [] if obs.result.get("status") == 200 else ["status %s" % obs.result.get("status")]))
     # A URL past the gateway's limit (8 KiB, as the emulator's front answers) is refused before ACCS sees it.
     add("bi-too-long-query", "accs_rest query value of 30000 characters (with a real token)",
-        "the gateway's HTTP 414 in one sentence", rest(access_token="{{ rel_real_token }}",
-                                                     query={"searchCriteria": {"filter": "q" * 30000}}),
+        "the gateway's HTTP 414 in one sentence",
+        rest(access_token="{{ rel_real_token }}", query={"searchCriteria": {"filter": "q" * 30000}}),
         fails("HTTP 414", "GET /V1/store/websites"))
     return C
 
