@@ -1141,6 +1141,8 @@ def main(argv=None) -> int:
             results = run_benchmark(
                 runner, cases, sizes, args.rounds, plan,
                 after_group=lambda: write_results(out_dir, runner.results, sizes, cases, meta(), final=False))
+            measured = time.monotonic() - started
+            say(f">> the timed runs took {measured / 60:.1f} min (with the build and the seeding)")
             if args.profile:
                 profile(runner, cases, [max(sizes)], out_dir)
     summary, found = write_results(out_dir, results, sizes, cases, meta())
