@@ -1,8 +1,12 @@
-# Performance benchmark of issue 6: the collection's playbooks against a plain uri baseline.
-# Included by the Makefile.  See tests/bench/README.md for how to read the results.
+# Performance benchmark (issues 6, 14, 16): the collection's playbooks and roles against plain uri baselines.
+# Included by the Makefile.  See tests/bench/README.md for what each case does and how to read the results.
 #
-#   make bench                       sizes 10,50,200, 3 rounds, cases audit-cached, audit-expired, access-cached
-#   make bench BENCH_ARGS='--sizes 10,50 --rounds 3 --baseline-rounds 50=1'
+#   make bench     every case (audit-cached, audit-expired, access-cached, system-config, config-enforce) at
+#                  N=10, 50, 200, 3 rounds; the baseline runs (3 alternating rounds) only where a ratio is
+#                  claimed: N=10 for every case with a baseline, N=50 for audit-cached and system-config.
+#                  The other rows measure the collection's scaling only.  About 40 minutes on 2 idle cores.
+#   make bench BENCH_ARGS="--baseline-rounds ''"          the baseline at every N too (issue 6's full method, hours)
+#   make bench BENCH_ARGS='--sizes 10,50 --cases system-config,config-enforce'
 #
 # Results: build/bench/results.md and results.json; each run's output in build/bench/runs/.
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fnmatch
 import json
 import os
 import re
@@ -82,10 +83,12 @@ RUN_TIMEOUT = 3600
 class Case:
     name: str
     collection_playbook: Path
-    baseline_playbook: Path
+    baseline_playbook: Path | None  # None: the case measures the collection only (no ratio)
     expired: bool
-    accs_per_env: int  # ACCS requests one environment needs
+    accs_per_env: int  # ACCS GETs one environment needs
     report_suffixes: tuple  # report files per environment, to check the run did its work
+    system_config: str | None = None  # "audit" or "enforce": the system configuration cases
+    second_run: bool = False  # run the collection again after each timed run: it must write nothing
 
 
 CASES = {
@@ -98,7 +101,29 @@ CASES = {
     "access-expired": Case("access-expired", PLAYBOOKS / "validate_access.yml", BENCH_DIR / "baseline_access.yml",
                            True, 1, ("-access-check.junit.xml",)),
 }
+SYSTEM_CONFIG_REPORTS = ("-system-config.json", "-system-config.junit.xml", "-system-config.md")
+CASES["system-config"] = Case("system-config", BENCH_DIR / "collection_system_config.yml",
+                              BENCH_DIR / "baseline_system_config.yml", False, 3, SYSTEM_CONFIG_REPORTS,
+                              system_config="audit")
+CASES["config-enforce"] = Case("config-enforce", BENCH_DIR / "collection_system_config.yml", None, False, 3,
+                               SYSTEM_CONFIG_REPORTS, system_config="enforce", second_run=True)
 SIDES = ("collection", "baseline")
+DEFAULT_CASES = "audit-cached,audit-expired,access-cached,system-config,config-enforce"
+# Where the default run measures the baseline (the ratio rows): 3 rounds of both sides at N=10 for every case
+# with a baseline, at N=50 for the two cases whose targets are ratios at N=50; elsewhere (every case at N=200,
+# audit-expired and access-cached at N=50) only the collection runs: scaling rows.  Keeps `make bench` under
+# 45 minutes on 2 cores (tests/bench/README.md).
+DEFAULT_BASELINE_ROUNDS = "200=0,audit-expired:50=0,access-cached:50=0"
+
+# ---- the system configuration cases (issue 14 "Performance", issue 16 target 3)
+SC_SCOPES = (("default", None), ("website", "base"), ("store", "default"))  # the emulator tenant's codes
+SC_PER_SCOPE = (17, 17, 16)  # 50 settings
+SC_DRIFTED = (3, 11, 20, 30, 45)
+# accs_system_config's default sensitive_paths (plugins/module_utils/_system_config.py): the declaration leaves
+# such paths out, so that both sides show every value (the module would show "(sensitive)")
+MODULE_SENSITIVE_PATHS = ("*password*", "*passwd*", "*secret*", "*token*", "*api_key*", "*apikey*", "*api_secret*",
+                          "*merchant_key*", "*merchant_id_key*", "*private_key*", "*encryption_key*", "*signature*",
+                          "*access_key*", "*license_key*", "*credentials*")  # indexes (into the 50) of the settings each tenant holds differently
 
 
 class BenchError(RuntimeError):
@@ -226,6 +251,82 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+def system_config_declaration() -> list[dict]:
+    """The 50 declared settings: 17 at default, 17 at website ``base``, 16 at store view ``default``.
+
+    Real catalog paths that may be set at that scope (website-only paths for the website, store-view paths
+    for the store view), not sensitive, with a plain value (no Jinja braces, no comma lists), each declared
+    as Commerce's default value."""
+    from tests.emulator.config_catalog import catalog_list
+
+    catalog = [entry for entry in catalog_list()
+               if not entry["sensitive"] and isinstance(entry["default"], str) and entry["default"]
+               and not any(ch in entry["default"] for ch in "{},%")
+               and not any(fnmatch.fnmatchcase(entry["path"], p) for p in MODULE_SENSITIVE_PATHS)]
+    pools = {
+        "default": [e for e in catalog if e["scopes"] == ["default"]],
+        "website": [e for e in catalog if "website" in e["scopes"] and "store" not in e["scopes"]],
+        "store": [e for e in catalog if "store" in e["scopes"]],
+    }
+    declared = []
+    for (scope, code), count in zip(SC_SCOPES, SC_PER_SCOPE):
+        pool = pools[scope]
+        step = max(len(pool) // count, 1)
+        for entry in pool[::step][:count]:
+            item = {"path": entry["path"], "value": entry["default"], "scope": scope}
+            if code is not None:
+                item["scope_code"] = code
+            declared.append(item)
+    if len(declared) != sum(SC_PER_SCOPE):
+        raise BenchError(f"the emulator's catalog gave {len(declared)} settings, not {sum(SC_PER_SCOPE)}")
+    return declared
+
+
+def _drifted_value(value: str) -> str:
+    return {"0": "1", "1": "0"}.get(value, value + "-changed")
+
+
+def seed_system_config(emulator, environments: list[Environment], declared: list[dict]) -> None:
+    """Every tenant holds the declaration except SC_DRIFTED (replacing whatever earlier runs wrote)."""
+    items = [dict(item, value=_drifted_value(item["value"])) if index in SC_DRIFTED else dict(item)
+             for index, item in enumerate(declared)]
+    for env in environments:
+        emulator.set_system_config(env.tenant, items, replace=True)
+
+
+def system_config_holds(emulator, env: Environment, declared: list[dict]) -> list[str]:
+    """Declared settings the tenant does not hold (after an enforce run: none)."""
+    stored = {(i["path"], i.get("scope") or "default", i.get("scope_code") or None): i.get("value")
+              for i in emulator.system_config(env.tenant)}
+    return [d["path"] for d in declared
+            if stored.get((d["path"], d["scope"], d.get("scope_code"))) != d["value"]]
+
+
+def system_config_requests(emulator, environments: list[Environment]) -> tuple[int, int, list[str]]:
+    """(GETs, PUTs, problems) of /V1/system/config in the emulator's request log since it was cleared.
+
+    The minimum: per environment one GET per scope and code of the declaration (SC_SCOPES), each once."""
+    gets = puts = 0
+    per_tenant: dict = {}
+    for record in emulator.requests(key="accs.systemConfig"):
+        if record.get("method") == "GET":
+            gets += 1
+            params = record.get("params") or {}
+            scope = (params.get("scope") or ["default"])[0]
+            code = (params.get("scopeCode") or params.get("scope_code") or [None])[0]
+            per_tenant.setdefault(record.get("tenant"), []).append((scope, code))
+        elif record.get("method") == "PUT":
+            puts += 1
+    problems = []
+    for env in environments:
+        seen = sorted(per_tenant.get(env.tenant, []), key=str)
+        if seen != sorted(SC_SCOPES, key=str):
+            problems.append(f"{env.host} read the system configuration as {seen}, not once per scope and code "
+                            f"{list(SC_SCOPES)}")
+            break
+    return gets, puts, problems
+
+
 def expire_cached_tokens(openbao, environments: list[Environment]) -> None:
     """Rewrite ``access_token_expires_at`` to the past in every document (the token stays in it)."""
     vault = openbao.client()
@@ -249,7 +350,7 @@ def vault_versions(openbao, environments: list[Environment]) -> dict[str, int]:
     return versions
 
 
-def write_inventory(path: Path, environments: list[Environment], emulator) -> Path:
+def write_inventory(path: Path, environments: list[Environment], emulator, group_vars: dict | None = None) -> Path:
     import yaml
 
     hosts = {
@@ -266,6 +367,7 @@ def write_inventory(path: Path, environments: list[Environment], emulator) -> Pa
     inventory = {"all": {"children": {"accs": {"hosts": hosts, "vars": {
         "accs_vault_mount": VAULT_MOUNT,
         "accs_expected_store_configs": expected_store_configs(),
+        **(group_vars or {}),
     }}}}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# written by tests/bench/run_bench.py\n" + yaml.safe_dump(inventory, sort_keys=False),
@@ -358,6 +460,10 @@ class RunResult:
     output_dir: str
     emulator_counters: dict = field(default_factory=dict)
     load1: float = 0.0
+    accs_put: int = 0  # PUT /V1/system/config (the system configuration cases)
+    load_start: list = field(default_factory=list)  # os.getloadavg() (1, 5, 15 min) before the run
+    load_end: list = field(default_factory=list)  # and after it
+    second: dict = field(default_factory=dict)  # the untimed second run of config-enforce
 
 
 class Runner:
@@ -375,6 +481,14 @@ class Runner:
         self.forks = forks
         self.keep_outputs = keep_outputs
         self.results: list[RunResult] = []
+        self._declared: list[dict] | None = None
+
+    @property
+    def declared(self) -> list[dict]:
+        """The system configuration cases' 50 settings (accs_system_config_common)."""
+        if self._declared is None:
+            self._declared = system_config_declaration()
+        return self._declared
 
     def env(self, extra: dict | None = None) -> dict:
         return hermetic_env({
@@ -394,15 +508,24 @@ class Runner:
             **(extra or {}),
         })
 
-    def inventory(self, size: int) -> Path:
-        path = self.work_dir / f"inventory-{size}.yml"
+    def inventory(self, size: int, case: Case | None = None) -> Path:
+        if case is not None and case.system_config:
+            # the declaration in group vars, as a user keeps it; drift is reported, not failed, on both sides
+            path = self.work_dir / f"inventory-system-config-{size}.yml"
+            group_vars = {"accs_system_config_common": self.declared, "accs_system_config_fail_on_drift": False}
+        else:
+            path = self.work_dir / f"inventory-{size}.yml"
+            group_vars = None
         if not path.exists():
-            write_inventory(path, self.environments[:size], self.emulator)
+            write_inventory(path, self.environments[:size], self.emulator, group_vars)
         return path
 
     def run(self, case: Case, side: str, size: int, round_no: int, order: int,
             extra_env: dict | None = None, label: str | None = None) -> RunResult:
-        if side == "collection":
+        if side == "collection" and case.collection_playbook.parent == BENCH_DIR:
+            # a playbook of the benchmark's own that runs an installed role
+            playbook_arg = str(case.collection_playbook)
+        elif side == "collection":
             # the playbook as installed from the tarball, like the roles and plugins it uses: the
             # working tree may change while a long benchmark runs
             installed = installed_playbook(self.collections_path, case.collection_playbook.name)
@@ -411,12 +534,14 @@ class Runner:
                                  f"the collection side of {case.name} cannot run")
             playbook_arg = "adobe_commerce.accs." + case.collection_playbook.stem
         else:
-            if not case.baseline_playbook.is_file():
+            if case.baseline_playbook is None or not case.baseline_playbook.is_file():
                 raise BenchError(f"{case.baseline_playbook} does not exist: the baseline of {case.name} cannot run")
             playbook_arg = str(case.baseline_playbook)
         environments = self.environments[:size]
         if case.expired:
             expire_cached_tokens(self.openbao, environments)
+        if case.system_config:
+            seed_system_config(self.emulator, environments, self.declared)  # the same drift before every run
         versions_before = vault_versions(self.openbao, environments) if case.expired else None
         name = label or f"{case.name}-n{size}-{side}-r{round_no}"
         output_dir = self.out_dir / "runs" / name
@@ -426,12 +551,48 @@ class Runner:
         shutil.rmtree(report_dir, ignore_errors=True)
         report_dir.mkdir(parents=True)
         extra_vars = {"accs_audit_report_dir": str(report_dir), "accs_access_check_report_dir": str(report_dir)}
-        cmd = [venv_tool("ansible-playbook"), "-i", str(self.inventory(size)), "--forks", str(self.forks),
+        if case.system_config:
+            extra_vars["accs_system_config_mode"] = case.system_config
+        cmd = [venv_tool("ansible-playbook"), "-i", str(self.inventory(size, case)), "--forks", str(self.forks),
                "-e", json.dumps(extra_vars), playbook_arg]
         (output_dir / "command.txt").write_text(" ".join(cmd) + "\n", encoding="utf-8")
 
+        load_start = list(os.getloadavg())
+        wall, proc, usage, sampler = self._execute(cmd, output_dir, extra_env)
+        result = self._measure(case, side, size, round_no, order, wall, proc, usage, sampler, output_dir,
+                               environments, versions_before, load_start)
+        problems = self._problems(case, result, report_dir, environments)
+        if not problems and case.system_config:
+            problems = self._system_config_problems(case, side, result, report_dir, environments)
+        if not problems and case.second_run and side == "collection":
+            # the same playbook again, untimed for the medians: everything holds now, so nothing is written
+            shutil.rmtree(report_dir, ignore_errors=True)
+            report_dir.mkdir(parents=True)
+            second_dir = output_dir / "second"
+            second_dir.mkdir()
+            second_wall, second_proc, second_usage, second_sampler = self._execute(cmd, second_dir, extra_env)
+            second = self._measure(case, side, size, round_no, order, second_wall, second_proc, second_usage,
+                                   second_sampler, second_dir, environments, None, list(os.getloadavg()))
+            result.second = {"wall": second.wall, "cpu": second.cpu, "rc": second.rc, "accs": second.accs,
+                             "accs_put": second.accs_put, "ims": second.ims, "vault": second.vault}
+            problems = [f"second run: {p}" for p in self._problems(case, second, report_dir, environments)]
+            if not problems:
+                problems = [f"second run: {p}" for p in
+                            self._system_config_problems(case, side, second, report_dir, environments, again=True)]
+        if problems:
+            tail = "\n".join((output_dir / "stdout.txt").read_text(errors="replace").splitlines()[-40:])
+            raise BenchError(f"{name}: {'; '.join(problems)} (outputs in {output_dir})\n{tail}")
+        if not self.keep_outputs:
+            shutil.rmtree(output_dir, ignore_errors=True)
+        shutil.rmtree(report_dir, ignore_errors=True)
+        self.results.append(result)
+        return result
+
+    def _execute(self, cmd: list, output_dir: Path, extra_env: dict | None):
+        """One ansible-playbook run; (wall, proc, rusage, memory sampler).  Counters and logs reset first."""
         self.emulator.reset_counters()
-        start_offset = audit_offset(self.audit_log)
+        self.emulator.clear_requests()
+        self._audit_start = audit_offset(self.audit_log)
         with open(output_dir / "stdout.txt", "wb") as out, open(output_dir / "stderr.txt", "wb") as err:
             started = time.monotonic()
             proc = subprocess.Popen(cmd, cwd=self.work_dir, env=self.env(extra_env), stdin=subprocess.DEVNULL,
@@ -460,11 +621,20 @@ class Runner:
             wall = time.monotonic() - started
             proc.returncode = os.waitstatus_to_exitcode(status)
             sampler.stop()
+        return wall, proc, usage, sampler
+
+    def _measure(self, case: Case, side: str, size: int, round_no: int, order: int, wall: float, proc, usage,
+                 sampler, output_dir: Path, environments, versions_before, load_start) -> RunResult:
         end_offset = audit_offset(self.audit_log)
         counters = self.emulator.counters()
-        vault = count_vault_requests(self.audit_log, start_offset, end_offset)
+        vault = count_vault_requests(self.audit_log, self._audit_start, end_offset)
         ims = counters.get("ims.token", 0)
-        accs = sum(counters.get(f"accs.{endpoint}", 0) for endpoint in ACCS_STORE_ENDPOINTS)
+        accs_put = 0
+        self._sc_request_problems = []
+        if case.system_config:
+            accs, accs_put, self._sc_request_problems = system_config_requests(self.emulator, environments)
+        else:
+            accs = sum(counters.get(f"accs.{endpoint}", 0) for endpoint in ACCS_STORE_ENDPOINTS)
         writes_seen = 0
         if versions_before is not None:
             after = vault_versions(self.openbao, environments)
@@ -474,17 +644,41 @@ class Runner:
             cpu=usage.ru_utime + usage.ru_stime, peak_rss=sampler.peak_rss, peak_pss=sampler.peak_pss,
             maxrss_single=usage.ru_maxrss * 1024, peak_processes=sampler.peak_processes, ims=ims, accs=accs,
             vault=vault, vault_writes_seen=writes_seen, output_dir=str(output_dir), emulator_counters=counters,
-            load1=os.getloadavg()[0],
+            load1=os.getloadavg()[0], accs_put=accs_put, load_start=load_start, load_end=list(os.getloadavg()),
         )
-        problems = self._problems(case, result, report_dir, environments)
-        if problems:
-            tail = "\n".join((output_dir / "stdout.txt").read_text(errors="replace").splitlines()[-40:])
-            raise BenchError(f"{name}: {'; '.join(problems)} (outputs in {output_dir})\n{tail}")
-        if not self.keep_outputs:
-            shutil.rmtree(output_dir, ignore_errors=True)
-        shutil.rmtree(report_dir, ignore_errors=True)
-        self.results.append(result)
         return result
+
+    def _system_config_problems(self, case: Case, side: str, result: RunResult, report_dir: Path, environments,
+                                again: bool = False) -> list[str]:
+        """The request minimum per environment, and reports (and, after enforce, ACCS) saying the work was done."""
+        problems = list(self._sc_request_problems)
+        size = len(environments)
+        puts = size if case.system_config == "enforce" and not again else 0
+        if result.accs != len(SC_SCOPES) * size or result.accs_put != puts:
+            problems.append(f"{result.accs} GETs and {result.accs_put} PUTs of /V1/system/config, not "
+                            f"{len(SC_SCOPES) * size} and {puts}")
+        drifted = len(SC_DRIFTED)
+        for env in environments:
+            report = json.loads((report_dir / f"{env.host}-system-config.json").read_text())
+            if report.get("settings") != len(self.declared):
+                problems.append(f"{env.host}: the report counts {report.get('settings')} settings, "
+                                f"not {len(self.declared)}")
+            elif case.system_config == "audit" and (len(report.get("drift") or []) != drifted
+                                                    or report.get("passed") is not False):
+                problems.append(f"{env.host}: the audit found {len(report.get('drift') or [])} drifted settings, "
+                                f"not the {drifted} seeded")
+            elif case.system_config == "enforce" and len(report.get("changes") or []) != (0 if again else drifted):
+                problems.append(f"{env.host}: the enforce run reports {len(report.get('changes') or [])} changes, "
+                                f"not {0 if again else drifted}")
+            if problems:
+                break
+        if not problems and case.system_config == "enforce":
+            for env in environments:
+                missing = system_config_holds(self.emulator, env, self.declared)
+                if missing:
+                    problems.append(f"{env.host} does not hold {missing} after the enforce run")
+                    break
+        return problems
 
     @staticmethod
     def _problems(case: Case, result: RunResult, report_dir: Path, environments) -> list[str]:
@@ -537,10 +731,21 @@ def summarize(results: list[RunResult], sizes: list[int], cases: list[str]) -> d
                     "vault_login": _same(r.vault["login"] for r in runs),
                     "vault_other": _same(r.vault["other"] for r in runs),
                     "vault_writes_seen": _same(r.vault_writes_seen for r in runs),
+                    "accs_put": _same(r.accs_put for r in runs),
+                    "load_start": [r.load_start for r in runs],
+                    "load_end": [r.load_end for r in runs],
                     "peak_rss": max(r.peak_rss for r in runs),
                     "peak_pss": max(r.peak_pss for r in runs),
                     "maxrss_single": max(r.maxrss_single for r in runs),
                 }
+                seconds = [r.second for r in runs if r.second]
+                if seconds:
+                    row[side]["second"] = {
+                        "runs": len(seconds),
+                        "wall_median": statistics.median(x["wall"] for x in seconds),
+                        "accs": _same(x["accs"] for x in seconds),
+                        "accs_put": _same(x["accs_put"] for x in seconds),
+                    }
             if not row:
                 continue  # nothing ran at this N (a partial or restricted run)
             if "collection" in row and "baseline" in row:
@@ -552,6 +757,8 @@ def summarize(results: list[RunResult], sizes: list[int], cases: list[str]) -> d
                 "vault_write": size if case.expired else 0,
                 "vault_login": 0,
             }
+            if case.system_config:
+                row["limit"]["accs_put"] = size if case.system_config == "enforce" else 0
             rows[size] = row
         summary[case_name] = rows
     return summary
@@ -586,7 +793,29 @@ def targets(summary: dict, sizes: list[int]) -> list[dict]:
                 continue
             ok = at_limit(side, row["limit"])
             found.append({"target": f"{case_name} N={size}: requests at the limit",
-                          "value": _requests_text(side, size), "met": ok})
+                          "value": _requests_text(side, size, "accs_put" in row["limit"]), "met": ok})
+    system = summary.get("system-config", {})
+    if 50 in system and "ratio" in system[50]:
+        ratio = system[50]["ratio"]
+        found.append({"target": "system-config audit at N=50: collection <= 0.15x the uri baseline (issue 14)",
+                      "value": f"{ratio:.3f}x", "met": ratio <= 0.15})
+    enforce = summary.get("config-enforce", {})
+    for size, row in enforce.items():
+        side = row.get("collection") or {}
+        second = side.get("second")
+        if second:
+            want = len(SC_SCOPES) * size
+            found.append({"target": f"config-enforce N={size}: second run writes nothing (0 PUT, {len(SC_SCOPES)} "
+                                    f"GETs per environment)",
+                          "value": f"PUT {_per(second['accs_put'], size)}, GET {_per(second['accs'], size)} per env "
+                                   f"({second['runs']} runs)",
+                          "met": second["accs_put"] == 0 and second["accs"] == want})
+        audit = (system.get(size) or {}).get("collection")
+        if side and audit:
+            a, e = audit["per_env"], side["per_env"]
+            found.append({"target": f"config-enforce N={size}: time per environment <= 1.5x the system-config "
+                                    f"audit's (issue 16)",
+                          "value": f"{e:.3f} s vs {a:.3f} s ({e / a:.2f}x)", "met": e <= 1.5 * a})
     small, large = min(sizes), max(sizes)
     for case_name, rows in summary.items():
         if small in rows and large in rows and small != large and "collection" in rows[small] \
@@ -602,14 +831,20 @@ def targets(summary: dict, sizes: list[int]) -> list[dict]:
     return found
 
 
-def _requests_text(side: dict, size: int) -> str:
-    def per(value):
-        if isinstance(value, list):
-            return "/".join(str(v) for v in value)
-        return f"{value / size:g}" if size else str(value)
+def _per(value, size: int) -> str:
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
+    return f"{value / size:g}" if size else str(value)
 
-    return (f"per env: IMS {per(side['ims'])}, Vault read {per(side['vault_read'])}, write {per(side['vault_write'])}, "
-            f"login {per(side['vault_login'])}, other {per(side['vault_other'])}, ACCS {per(side['accs'])}")
+
+def _requests_text(side: dict, size: int, with_put: bool = False) -> str:
+    def per(value):
+        return _per(value, size)
+
+    text = (f"per env: IMS {per(side['ims'])}, Vault read {per(side['vault_read'])}, "
+            f"write {per(side['vault_write'])}, login {per(side['vault_login'])}, other {per(side['vault_other'])}, "
+            f"ACCS {per(side['accs'])}")
+    return text + (f" GET, {per(side['accs_put'])} PUT" if with_put else "")
 
 
 # --------------------------------------------------------------------------- output
@@ -619,15 +854,20 @@ def _fmt_count(value, size):
     return f"{value} ({value / size:g})"
 
 
-def _cols(side: dict | None, size: int) -> dict:
+def _cols(side: dict | None, size: int, with_put: bool = False) -> dict:
     """Formatted cells of one side of a row; dashes when that side did not run."""
     if not side:
-        return {k: "-" for k in ("wall", "per_env", "cpu", "ims", "read", "write", "login", "accs", "mem", "runs")}
+        return {k: "-" for k in ("wall", "per_env", "cpu", "ims", "read", "write", "login", "accs", "mem", "runs",
+                                 "load")}
+    loads = [run[0] for run in side.get("load_start") or [] if run] + [run[0] for run in side.get("load_end") or []
+                                                                         if run]
     return {
+        "load": f"{min(loads):.1f}-{max(loads):.1f}" if loads else "?",
         "wall": f"{side['wall_median']:.1f}", "per_env": f"{side['per_env']:.3f}", "cpu": f"{side['cpu_median']:.0f}",
         "ims": _fmt_count(side["ims"], size), "read": _fmt_count(side["vault_read"], size),
         "write": _fmt_count(side["vault_write"], size), "login": f"{side['vault_login']}, {side['vault_other']}",
-        "accs": _fmt_count(side["accs"], size), "mem": f"{side['peak_pss'] / 2**20:.0f}", "runs": str(side["runs"]),
+        "accs": _fmt_count(side["accs"], size) + (f" + {_fmt_count(side['accs_put'], size)} PUT" if with_put else ""),
+        "mem": f"{side['peak_pss'] / 2**20:.0f}", "runs": str(side["runs"]),
     }
 
 
@@ -652,23 +892,34 @@ def markdown(summary: dict, found: list[dict], meta: dict) -> str:
              "median / N; CPU = user+sys seconds of the whole process tree; requests are totals per run with "
              "the per-environment figure in brackets (IMS token calls, Vault KV reads and writes, Vault logins "
              "and other Vault requests, ACCS GETs); peak memory = summed PSS of the process tree (MiB); "
-             "runs = collection / baseline runs behind the medians.", ""]
+             "runs = collection / baseline runs behind the medians; load = range of the 1-minute load average "
+             "before and after those runs (other work on the machine); '-' on the baseline side: a scaling-only "
+             "row (collection alone, no ratio).", ""]
     for case_name, rows in summary.items():
         lines += [f"## {case_name}", "",
                   "| N | collection s | baseline s | ratio | s/env coll / base | CPU s coll / base "
                   "| IMS coll / base | Vault read coll / base | Vault write coll / base | Vault login, other "
-                  "| ACCS coll / base | peak MiB coll / base | runs |",
-                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| ACCS coll / base | peak MiB coll / base | runs | load 1-min coll / base |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        seconds = []
         for size, row in rows.items():
-            c, b = _cols(row.get("collection"), size), _cols(row.get("baseline"), size)
+            with_put = "accs_put" in row["limit"]
+            c, b = _cols(row.get("collection"), size, with_put), _cols(row.get("baseline"), size, with_put)
+            second = (row.get("collection") or {}).get("second")
+            if second:
+                seconds.append(f"N={size}: median {second['wall_median']:.1f} s over {second['runs']} runs, "
+                               f"{_fmt_count(second['accs'], size)} GET, {_fmt_count(second['accs_put'], size)} PUT")
             ratio = f"{row['ratio']:.3f}" if "ratio" in row else "-"
             lines.append(
                 f"| {size} | {c['wall']} | {b['wall']} | {ratio} | {c['per_env']} / {b['per_env']} "
                 f"| {c['cpu']} / {b['cpu']} | {c['ims']} / {b['ims']} | {c['read']} / {b['read']} "
                 f"| {c['write']} / {b['write']} | {c['login']} / {b['login']} | {c['accs']} / {b['accs']} "
-                f"| {c['mem']} / {b['mem']} | {c['runs']} / {b['runs']} |")
+                f"| {c['mem']} / {b['mem']} | {c['runs']} / {b['runs']} | {c['load']} / {b['load']} |")
         lines.append("")
-    lines += ["## Targets (issue 6)", "", "| target | value | met |", "| --- | --- | --- |"]
+        if seconds:
+            lines += ["Second run after each timed run (everything already held; untimed in the medians): "
+                      + "; ".join(seconds) + ".", ""]
+    lines += ["## Targets (issues 6, 14, 16)", "", "| target | value | met |", "| --- | --- | --- |"]
     lines += [f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**NO**'} |" for t in found]
     lines.append("")
     return "\n".join(lines)
@@ -736,22 +987,31 @@ def run_benchmark(runner: Runner, cases: list[str], sizes: list[int], rounds: in
         ordered = sorted(cases, key=lambda name: baseline_rounds(plan or {}, name, size, rounds))
         for case_name in ordered:
             case = CASES[case_name]
-            base_rounds = baseline_rounds(plan or {}, case_name, size, rounds)
+            base_rounds = baseline_rounds(plan or {}, case_name, size, rounds) if case.baseline_playbook else 0
             for round_no in range(1, max(rounds, base_rounds) + 1):
                 sides = SIDES if (round_no + order) % 2 else tuple(reversed(SIDES))
                 sides = tuple(s for s in sides if (s == "collection" and round_no <= rounds)
-                              or (s == "baseline" and round_no <= base_rounds))
+                              or (s == "baseline" and round_no <= base_rounds
+                                  and case.baseline_playbook is not None))
                 for side in sides:
                     order += 1
                     result = runner.run(case, side, size, round_no, order)
                     progress(f"  {case_name} N={size} round {round_no} {side:<10} {result.wall:7.1f} s  "
                              f"cpu {result.cpu:6.1f} s  IMS {result.ims}  Vault r/w/l/o "
                              f"{result.vault['read']}/{result.vault['write']}/{result.vault['login']}/"
-                             f"{result.vault['other']}  ACCS {result.accs}  PSS {result.peak_pss / 2**20:.0f} MiB  "
+                             f"{result.vault['other']}  ACCS {result.accs}"
+                             f"{f' PUT {result.accs_put}' if CASES[case_name].system_config else ''}"
+                             f"{_second_text(result)}  PSS {result.peak_pss / 2**20:.0f} MiB  "
                              f"load {result.load1:.1f}")
             if after_group is not None:
                 after_group()
     return runner.results
+
+
+def _second_text(result: RunResult) -> str:
+    if not result.second:
+        return ""
+    return f"  (second run {result.second['wall']:.1f} s, GET {result.second['accs']} PUT {result.second['accs_put']})"
 
 
 def profile(runner: Runner, cases: list[str], sizes: list[int], out_dir: Path) -> None:
@@ -818,9 +1078,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10,50,200", help="comma-separated N (default 10,50,200)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case and N (default 3)")
-    parser.add_argument("--baseline-rounds", default="",
-                        help="fewer baseline rounds for some N, e.g. '200=1' or 'audit-expired:200=0' (default: --rounds)")
-    parser.add_argument("--cases", default="audit-cached,audit-expired,access-cached",
+    parser.add_argument("--baseline-rounds", default=DEFAULT_BASELINE_ROUNDS,
+                        help="fewer baseline rounds for some N, e.g. '200=1' or 'audit-expired:200=0'; '' for "
+                             f"--rounds everywhere (default {DEFAULT_BASELINE_ROUNDS!r}: the baseline at N=10 for "
+                             "every case, at N=50 for audit-cached and system-config, never at N=200)")
+    parser.add_argument("--cases", default=DEFAULT_CASES,
                         help=f"comma-separated, of {', '.join(CASES)} (default: all but access-expired)")
     parser.add_argument("--forks", type=int, default=5, help="ansible forks for both sides (default 5)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default build/bench)")
@@ -879,6 +1141,8 @@ def main(argv=None) -> int:
             results = run_benchmark(
                 runner, cases, sizes, args.rounds, plan,
                 after_group=lambda: write_results(out_dir, runner.results, sizes, cases, meta(), final=False))
+            measured = time.monotonic() - started
+            say(f">> the timed runs took {measured / 60:.1f} min (with the build and the seeding)")
             if args.profile:
                 profile(runner, cases, [max(sizes)], out_dir)
     summary, found = write_results(out_dir, results, sizes, cases, meta())

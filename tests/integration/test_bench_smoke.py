@@ -1,9 +1,12 @@
 """Smoke test of the benchmark harness (tests/bench/run_bench.py, issue 6).
 
-A tiny run (N=2, one round, the three cases `make bench` runs by default, both sides) through the harness's own code paths: the
-audited OpenBao, the seeding, the alternating runs, the request counting and the result files.
+A tiny run (N=2, one round, the five cases `make bench` runs by default, both sides where the case has a
+baseline) through the harness's own code paths: the audited OpenBao, the seeding (tokens, and the drifted
+system configuration before every run of the system configuration cases), the alternating runs, the request
+counting (the emulator's counters and request log, OpenBao's audit log) and the result files.
 It checks that the harness works and that both the collection's playbooks and the uri baselines
-make exactly the requests the limit allows.  It makes no timing claim: `make bench` does that.
+make exactly the requests the limit allows (config-enforce: 1 PUT per environment, then 0 on its second
+run).  It makes no timing claim: `make bench` does that.
 """
 
 from __future__ import annotations
@@ -34,24 +37,33 @@ def bench_env(collection_path, emulator_clean, tmp_path, test_output_dir, secret
 def test_harness_runs_every_case_at_the_request_limit(bench_env, test_output_dir):
     runner = bench_env
     started = time.monotonic()
-    cases = ["audit-cached", "audit-expired", "access-cached"]
+    cases = run_bench.DEFAULT_CASES.split(",")
+    assert {"system-config", "config-enforce"} <= set(cases)
     results = run_bench.run_benchmark(runner, cases, [SIZE], 1, progress=lambda line: None)
     meta = run_bench.bench_meta(runner.forks, 1, time.monotonic() - started)
     summary, found = run_bench.write_results(test_output_dir, results, [SIZE], cases, meta)
 
+    def sides(case):
+        return run_bench.SIDES if run_bench.CASES[case].baseline_playbook else ("collection",)
+
     assert sorted((r.case, r.side) for r in results) == sorted(
-        (case, side) for case in cases for side in run_bench.SIDES)
+        (case, side) for case in cases for side in sides(case))
     for case in cases:
         row = summary[case][SIZE]
         expired = run_bench.CASES[case].expired
-        assert row["limit"] == {
+        limit = {
             "ims": SIZE if expired else 0,
             "accs": run_bench.CASES[case].accs_per_env * SIZE,
             "vault_read": SIZE,
             "vault_write": SIZE if expired else 0,
             "vault_login": 0,
         }
-        for side in run_bench.SIDES:
+        if run_bench.CASES[case].system_config:
+            # one GET per scope and code (default, website base, store view default), no PUT in audit mode
+            assert run_bench.CASES[case].accs_per_env == len(run_bench.SC_SCOPES) == 3
+            limit["accs_put"] = SIZE if run_bench.CASES[case].system_config == "enforce" else 0
+        assert row["limit"] == limit
+        for side in sides(case):
             measured = row[side]
             counts = {key: measured[key] for key in row["limit"]}
             assert counts == row["limit"], f"{case} {side}: {counts} is not the limit {row['limit']}"
@@ -59,12 +71,20 @@ def test_harness_runs_every_case_at_the_request_limit(bench_env, test_output_dir
             # the writes the audit log saw really changed the documents: one new version each
             assert measured["vault_writes_seen"] == (SIZE if expired else 0), f"{case} {side}"
             assert measured["wall_median"] > 0 and measured["peak_pss"] > 0 and measured["cpu_median"] > 0
-        assert row["ratio"] > 0
+        if run_bench.CASES[case].baseline_playbook:
+            assert row["ratio"] > 0
+        else:
+            assert "ratio" not in row and "baseline" not in row
+    # the enforce case's second run: everything held, so it read and wrote nothing more than the minimum
+    second = summary["config-enforce"][SIZE]["collection"]["second"]
+    assert (second["accs"], second["accs_put"], second["runs"]) == (3 * SIZE, 0, 1)
 
     limit_targets = [t for t in found if t["target"].endswith("requests at the limit")]
     assert len(limit_targets) == len(cases) and all(t["met"] for t in limit_targets)
+    assert [t["met"] for t in found if "second run writes nothing" in t["target"]] == [True]
     saved = json.loads((test_output_dir / "results.json").read_text(encoding="utf-8"))
-    assert len(saved["runs"]) == 2 * len(cases)
+    assert len(saved["runs"]) == sum(len(sides(case)) for case in cases)
+    assert all(len(run["load_start"]) == 3 and len(run["load_end"]) == 3 for run in saved["runs"])
     table = (test_output_dir / "results.md").read_text(encoding="utf-8")
     for case in cases:
         assert f"## {case}" in table
