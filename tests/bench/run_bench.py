@@ -859,8 +859,7 @@ def _cols(side: dict | None, size: int, with_put: bool = False) -> dict:
     if not side:
         return {k: "-" for k in ("wall", "per_env", "cpu", "ims", "read", "write", "login", "accs", "mem", "runs",
                                  "load")}
-    loads = [run[0] for run in side.get("load_start") or [] if run] + [run[0] for run in side.get("load_end") or []
-                                                                         if run]
+    loads = [run[0] for key in ("load_start", "load_end") for run in side.get(key) or [] if run]
     return {
         "load": f"{min(loads):.1f}-{max(loads):.1f}" if loads else "?",
         "wall": f"{side['wall_median']:.1f}", "per_env": f"{side['per_env']:.3f}", "cpu": f"{side['cpu_median']:.0f}",
