@@ -14,6 +14,8 @@ Seeding
   ``authorization_code`` and ``client_credentials``, scopes ``AdobeID,openid,offline_access,commerce.accs``;
 * tenants ``demo-us`` and ``demo-eu`` (the emulator's default data) and ``demo-drift`` (default data,
   but store view ``fr`` has ``secure_base_url`` on http:// and display currency GBP);
+* App Builder wiring: the group declares one webhook of a demo app (``accs_extensibility_common``, owner
+  prefix ``demoapp_``); ``deploy_extensibility.yml`` runs as a dry run, then applies it, then once more;
 * system configuration: the inventory declares ``accs_system_config_common`` for the group (locale, base
   currency, flat-rate shipping on website ``base``) and ``accs_system_config`` for ``demo-eu`` (locale
   ``de_DE``); ``demo-us`` and ``demo-eu`` hold what is declared, ``demo-drift`` has drifted (locale ``en_GB``,
@@ -63,6 +65,13 @@ TENANTS = ("demo-us", "demo-eu", "demo-drift")
 DRIFT_TENANT = "demo-drift"
 VAULT_MOUNT = "secret"
 AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "audit_fleet.yml"
+DEPLOY_WIRING_PLAYBOOK = REPO_ROOT / "playbooks" / "deploy_extensibility.yml"
+# the App Builder wiring every tenant gets (group vars): one webhook of a demo app
+WIRING_COMMON = {"webhooks": [{
+    "webhook_method": "observer.checkout_cart_product_add_before", "webhook_type": "before",
+    "batch_name": "demoapp_cart", "hook_name": "demoapp_validate_stock",
+    "url": "https://demoapp.example/api/v1/web/demoapp/validate-stock", "timeout": 2000, "required": True,
+    "fields": [{"name": "product.sku", "source": "data.product.sku"}]}]}
 # the system configuration every tenant should hold (group vars), and demo-eu's own (host vars)
 SYSTEM_CONFIG_COMMON = [
     {"path": "general/locale/code", "value": "en_US"},
@@ -190,6 +199,8 @@ def write_inventory(path: Path, emulator) -> Path:
         "accs_ca_path": str(emulator.ca_path),
         "accs_expected_store_configs": expected_store_configs(),
         "accs_system_config_common": SYSTEM_CONFIG_COMMON,
+        "accs_extensibility_common": WIRING_COMMON,
+        "accs_extensibility_owner_prefix": "demoapp_",
     }
     header = (
         "# Written by tests/support/devenv.py for the local OpenBao + emulator; rewritten on each run.\n"
@@ -329,6 +340,38 @@ def system_config_puts(env: dict, tenant: str) -> int:
                if r.get("endpoint") == "systemConfig" and r.get("method") == "PUT")
 
 
+def webhook_writes(env: dict, tenant: str) -> int:
+    """How many webhook subscribe/unsubscribe calls the emulator has seen for ``tenant``."""
+    return sum(1 for r in env["emulator"].requests(tenant=tenant)
+               if r.get("endpoint") == "webhooks" and r.get("method") == "POST")
+
+
+def run_wiring(env: dict) -> tuple[int, str]:
+    """The fleet's webhook declared in group vars: a dry run (--check --diff) writes nothing, the apply
+    registers it on every tenant, a second apply writes nothing."""
+    reports: Path = env["reports"] / "wiring"
+    outputs, writes = [], []
+    for label, args in (("dry run", ("--check", "--diff")), ("apply", ("--diff",)), ("apply again", ())):
+        before = {tenant: webhook_writes(env, tenant) for tenant in TENANTS}
+        rc, output, _stats = run_ansible(env, DEPLOY_WIRING_PLAYBOOK, {"accs_audit_report_dir": str(reports)}, *args)
+        outputs.append(output)
+        if rc != 0:
+            say(f"deploy_extensibility {label} failed (exit {rc})")
+            return rc, "".join(outputs)
+        writes.append((label, {tenant: webhook_writes(env, tenant) - before[tenant] for tenant in TENANTS}))
+    held = {tenant: [h["hook_name"] for h in env["emulator"].extensibility(tenant)["webhooks"]] for tenant in TENANTS}
+    say()
+    for label, counts in writes:
+        say(f"wiring {label}: webhook writes per tenant: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    say("webhooks held: " + ", ".join(f"{t} {hooks}" for t, hooks in held.items()))
+    expected = [(label, {t: int(label == "apply") for t in TENANTS}) for label, _counts in writes]
+    if writes != expected or any(hooks != ["demoapp_validate_stock"] for hooks in held.values()):
+        say("UNEXPECTED: the dry run and the second apply should write nothing, the apply one webhook per tenant.")
+        return 1, "".join(outputs)
+    say("the webhook declared once in group_vars is registered on every environment; a second run writes nothing.")
+    return 0, "".join(outputs)
+
+
 def run_audit(env: dict) -> tuple[int, str]:
     """The fleet audit (store and system configuration), drift reported without failing; then the
     system configuration enforced twice: the first run writes the drift back, the second writes nothing."""
@@ -379,9 +422,14 @@ def run_audit(env: dict) -> tuple[int, str]:
     if puts[0] != {t: int(t == DRIFT_TENANT) for t in TENANTS} or any(puts[1].values()):
         say("UNEXPECTED: the first enforce run should write once to the drifted tenant and the second not at all.")
         return 1, "".join(outputs)
-    say(f"the first enforce run wrote {DRIFT_TENANT}'s drift back in one PUT; the second found nothing to write. "
-        "Demo OK.")
-    return 0, "".join(outputs)
+    say(f"the first enforce run wrote {DRIFT_TENANT}'s drift back in one PUT; the second found nothing to write.")
+    say()
+    say("== App Builder wiring: a webhook declared once for the fleet ==")
+    rc, output = run_wiring(env)
+    outputs.append(output)
+    if rc == 0:
+        say("Demo OK.")
+    return rc, "".join(outputs)
 
 
 def smoke_check(env: dict) -> int:
