@@ -102,8 +102,19 @@ IMS_TOKEN_RULES = dict(
     required_if=[("grant_type", "authorization_code", ("code",))],
 )
 
-REST_SPEC = dict(
+# The ACCS instance a task talks to, and how it is authenticated (a bare token, or the credential options).
+ACCS_CONNECTION_SPEC = dict(
     base_url=dict(type="str", required=True),
+    access_token=dict(type="str", no_log=True),
+    api_key=dict(type="str", no_log=False),
+    org_id=dict(type="str"),
+)
+ACCS_CONNECTION_RULES = dict(
+    mutually_exclusive=[("access_token", "vault_path"), ("access_token", "client_id")],
+    required_one_of=[("access_token", "vault_path", "client_id")],
+)
+
+REST_SPEC = dict(
     path=dict(type="str", required=True),
     method=dict(type="str", default="GET", choices=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     query=dict(type="dict"),
@@ -111,17 +122,14 @@ REST_SPEC = dict(
     headers=dict(type="dict", default={}),
     store_code=dict(type="str"),
     status_code=dict(type="list", elements="int", default=[200]),
-    access_token=dict(type="str", no_log=True),
-    api_key=dict(type="str", no_log=False),
-    org_id=dict(type="str"),
     paginate=dict(type="bool", default=False),
     page_size=dict(type="int", default=100),
+    **ACCS_CONNECTION_SPEC
 )
+# What every task that calls ACCS takes besides its own options.
+ACCS_TASK_SPEC = dict(**ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC)
 ACCS_REST_SPEC = dict(**REST_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC)
-ACCS_REST_RULES = dict(
-    mutually_exclusive=[("access_token", "vault_path"), ("access_token", "client_id")],
-    required_one_of=[("access_token", "vault_path", "client_id")],
-)
+ACCS_REST_RULES = ACCS_CONNECTION_RULES
 
 BOOTSTRAP_DEFAULT_SCOPES = ["AdobeID", "openid", "offline_access", "additional_info.roles", "commerce.accs"]
 # The options of the ims_bootstrap action (documented in plugins/modules/ims_bootstrap.py).
@@ -147,17 +155,6 @@ BOOTSTRAP_RULES = dict(
 )
 
 # Options whose value is a secret: blank values are refused rather than sent.
-# The ACCS connection of the resource modules (accs_rest has its own, with headers and store_code).
-ACCS_CONNECTION_SPEC = dict(
-    base_url=dict(type="str", required=True),
-    access_token=dict(type="str", no_log=True),
-    api_key=dict(type="str", no_log=False),
-    org_id=dict(type="str"),
-)
-ACCS_CONNECTION_RULES = dict(
-    mutually_exclusive=[("access_token", "vault_path"), ("access_token", "client_id")],
-    required_one_of=[("access_token", "vault_path", "client_id")],
-)
 
 SENSITIVE_PATHS_SPEC = dict(
     sensitive_paths=dict(type="list", elements="str", no_log=False),
@@ -172,7 +169,7 @@ SYSTEM_CONFIG_SPEC = dict(
         scope_code=dict(type="str"),
     )),
     obscured_values=dict(type="str", default="skip", choices=["skip", "write"]),
-    **SENSITIVE_PATHS_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **SENSITIVE_PATHS_SPEC, **ACCS_TASK_SPEC
 )
 
 SYSTEM_CONFIG_INFO_SPEC = dict(
@@ -186,7 +183,7 @@ SYSTEM_CONFIG_INFO_SPEC = dict(
     include=dict(type="list", elements="str"),
     exclude=dict(type="list", elements="str"),
     reveal_sensitive=dict(type="bool", default=False),
-    **SENSITIVE_PATHS_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **SENSITIVE_PATHS_SPEC, **ACCS_TASK_SPEC
 )
 SYSTEM_CONFIG_INFO_RULES = dict(
     required_one_of=ACCS_CONNECTION_RULES["required_one_of"],
@@ -238,7 +235,7 @@ WEBHOOK_SPEC = dict(
         state=_STATE,
     )),
     sensitive_headers=dict(type="list", elements="str", no_log=False),
-    **OWNERSHIP_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **OWNERSHIP_SPEC, **ACCS_TASK_SPEC
 )
 
 EVENT_SUBSCRIPTION_SPEC = dict(
@@ -257,7 +254,7 @@ EVENT_SUBSCRIPTION_SPEC = dict(
         provider_id=dict(type="str"),
         state=_STATE,
     )),
-    **OWNERSHIP_SPEC, **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **OWNERSHIP_SPEC, **ACCS_TASK_SPEC
 )
 
 EVENT_PROVIDER_SPEC = dict(
@@ -270,7 +267,7 @@ EVENT_PROVIDER_SPEC = dict(
         state=_STATE,
     )),
     update_workspace_configuration=dict(type="str", default="on_create", choices=["on_create", "always"]),
-    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **ACCS_TASK_SPEC
 )
 
 EVENTING_CONFIG_SPEC = dict(
@@ -283,12 +280,12 @@ EVENTING_CONFIG_SPEC = dict(
     force=dict(type="bool", default=False),
     check=dict(type="bool", default=True),
     require_ok=dict(type="bool", default=False),
-    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **ACCS_TASK_SPEC
 )
 
 EXTENSIBILITY_INFO_SPEC = dict(
     gather=dict(type="list", elements="str", choices=["webhooks", "subscriptions", "providers", "supported", "check"]),
-    **ACCS_CONNECTION_SPEC, **VAULT_SPEC, **IMS_SPEC, **HTTP_SPEC
+    **ACCS_TASK_SPEC
 )
 
 SECRET_OPTIONS = tuple(name for name, option in dict(IMS_TOKEN_SPEC, **ACCS_REST_SPEC).items()

@@ -136,7 +136,7 @@ class SystemConfig(Resource):
         return _label(key)
 
     def is_sensitive(self, key):
-        return any(fnmatch.fnmatchcase(key[0], pattern) for pattern in self.patterns)
+        return _matches(key[0], self.patterns)
 
     # -- reading
     def read(self, keys):
@@ -210,6 +210,10 @@ class SystemConfig(Resource):
             body = self.client.request("PUT", API_PATH, body={"items": items}, idempotent=False).json
             _match_answer(batch, body, outcome, self.where)
         return outcome
+
+
+def _matches(path, patterns):
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
 
 
 def _chunks(paths):
@@ -311,8 +315,8 @@ def run_system_config_info(options, check_mode=False, warnings=None):
     params = options.resource
     scopes = _info_scopes(params)
     client, tokens = open_accs(options, warnings)
-    patterns = [] if params.get("reveal_sensitive") else sensitive_patterns(params)
-    resource = SystemConfig(client, patterns)
+    resource = SystemConfig(client, sensitive_patterns(params))
+    reveal = params.get("reveal_sensitive")
     include, exclude = params.get("include") or [], params.get("exclude") or []
     current = {}
     for scope, code in scopes:
@@ -323,18 +327,16 @@ def run_system_config_info(options, check_mode=False, warnings=None):
     settings, masked, unset, revealed = [], [], 0, 0
     for key in sorted(current, key=lambda k: (SCOPES.index(k[1]), k[2] or "", k[0])):
         path = key[0]
-        if include and not any(fnmatch.fnmatchcase(path, p) for p in include):
-            continue
-        if any(fnmatch.fnmatchcase(path, p) for p in exclude):
+        if (include and not _matches(path, include)) or _matches(path, exclude):
             continue
         value = current[key]
         if value is None:
             unset += 1
             continue
         if resource.is_sensitive(key):
-            masked.append(resource.identity(key))
-            continue
-        if params.get("reveal_sensitive") and any(fnmatch.fnmatchcase(path, p) for p in sensitive_patterns(params)):
+            if not reveal:
+                masked.append(resource.identity(key))
+                continue
             revealed += 1
         setting = {"path": path, "value": value, "scope": key[1]}
         if key[2] is not None:

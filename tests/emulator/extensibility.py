@@ -15,10 +15,11 @@ given to the emulator, for ``/_control/secrets``.
 from __future__ import annotations
 
 import copy
-import json
 import re
 import uuid
 from urllib.parse import unquote
+
+from .commerce import MSG_REQUIRED, MSG_TYPE, CommerceError, json_payload
 
 # ---- switches ------------------------------------------------------------------------------
 
@@ -96,9 +97,6 @@ SUPPORTED_EVENTS = [
 
 # ---- messages (templates with %1 placeholders; parameters carry the values) ------------------
 
-MSG_REQUIRED = '"%fieldName" is required. Enter and try again.'
-MSG_TYPE = 'The "%fieldName" value\'s type is invalid. The "%type" type was expected. Verify and try again.'
-MSG_DECODING = "Decoding error: %1"
 NO_ROUTE = "Request does not match any route."
 INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
 
@@ -179,22 +177,6 @@ SECRET_WORKSPACE = "workspace_configurations"
 SECRET_KINDS = (SECRET_WEBHOOK, SECRET_HEADER, SECRET_WORKSPACE)
 
 
-class ExtError(Exception):
-    """An answer other than 200: status, Commerce message template, parameters."""
-
-    def __init__(self, status, message, parameters=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameters = parameters
-
-    def body(self):
-        out = {"message": self.message}
-        if self.parameters is not None:
-            out["parameters"] = self.parameters
-        return out
-
-
 def new_state():
     return {
         "webhooks": [],
@@ -234,14 +216,11 @@ def build_mode(body, base=None):
 
 
 def _payload(raw, wrapper):
-    try:
-        payload = json.loads(raw.decode("utf-8") or "null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ExtError(400, MSG_DECODING, [str(exc).split(":", maxsplit=1)[0]])
+    payload = json_payload(raw)
     if not isinstance(payload, dict) or wrapper not in payload or payload[wrapper] is None:
-        raise ExtError(400, MSG_REQUIRED, {"fieldName": wrapper})
+        raise CommerceError(400, MSG_REQUIRED, {"fieldName": wrapper})
     if not isinstance(payload[wrapper], dict):
-        raise ExtError(400, MSG_TYPE, {"fieldName": wrapper, "type": "object"})
+        raise CommerceError(400, MSG_TYPE, {"fieldName": wrapper, "type": "object"})
     return payload
 
 
@@ -250,7 +229,7 @@ def _str(obj, key, where):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ExtError(400, MSG_TYPE, {"fieldName": where + key, "type": "string"})
+        raise CommerceError(400, MSG_TYPE, {"fieldName": where + key, "type": "string"})
     return value if isinstance(value, str) else str(value)
 
 
@@ -262,7 +241,7 @@ def _int(obj, key, where):
         return value
     if isinstance(value, str) and re.match(r"^-?\d+$", value.strip()):
         return int(value.strip())
-    raise ExtError(400, MSG_TYPE, {"fieldName": where + key, "type": "int"})
+    raise CommerceError(400, MSG_TYPE, {"fieldName": where + key, "type": "int"})
 
 
 def _bool(obj, key, where):
@@ -275,7 +254,7 @@ def _bool(obj, key, where):
         return bool(int(value))
     if value in ("true", "false"):
         return value == "true"
-    raise ExtError(400, MSG_TYPE, {"fieldName": where + key, "type": "bool"})
+    raise CommerceError(400, MSG_TYPE, {"fieldName": where + key, "type": "bool"})
 
 
 def _list_of_objects(obj, key, where):
@@ -283,7 +262,7 @@ def _list_of_objects(obj, key, where):
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-        raise ExtError(400, MSG_TYPE, {"fieldName": where + key, "type": "array"})
+        raise CommerceError(400, MSG_TYPE, {"fieldName": where + key, "type": "array"})
     return value
 
 
@@ -311,7 +290,7 @@ def _identity_dict(hook):
 
 
 def parse_webhook(w, supported=None, full=True):
-    """A stored webhook from an API input object; ExtError(400) when invalid.  supported: the
+    """A stored webhook from an API input object; CommerceError(400) when invalid.  supported: the
     supported webhook names (None: not checked).  full=False: identity only (unsubscribe)."""
     where = "webhook."
     hook = {}
@@ -320,21 +299,21 @@ def parse_webhook(w, supported=None, full=True):
         if key == "url" and value is not None:
             value = value.strip()
         if value is None or value == "":
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": where + key})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": where + key})
         hook[key] = value
     hook["webhook_method"] = normalise_method(hook["webhook_method"])
     if not HOOK_NAME_RE.match(hook["hook_name"]):
-        raise ExtError(400, WH_HOOK_NAME)
+        raise CommerceError(400, WH_HOOK_NAME)
     if len(hook["hook_name"]) > HOOK_NAME_MAX:
-        raise ExtError(400, WH_HOOK_NAME_LONG, [str(HOOK_NAME_MAX)])
+        raise CommerceError(400, WH_HOOK_NAME_LONG, [str(HOOK_NAME_MAX)])
     if not HOOK_NAME_RE.match(hook["batch_name"]):
-        raise ExtError(400, WH_BATCH_NAME)
+        raise CommerceError(400, WH_BATCH_NAME)
     if hook["webhook_type"] not in WEBHOOK_TYPES:
-        raise ExtError(400, WH_TYPE)
+        raise CommerceError(400, WH_TYPE)
     if not full:
         return hook
     if supported is not None and hook["webhook_method"] not in {normalise_method(n) for n in supported}:
-        raise ExtError(400, WH_UNSUPPORTED, [w.get("webhook_method")])
+        raise CommerceError(400, WH_UNSUPPORTED, [w.get("webhook_method")])
     for key in ("method", "fallback_error_message"):
         value = _str(w, key, where)
         if value is not None:
@@ -343,7 +322,7 @@ def parse_webhook(w, supported=None, full=True):
         value = _int(w, key, where)
         if value is not None:
             if key in WEBHOOK_NON_NEGATIVE and value < 0:
-                raise ExtError(400, WH_NON_NEGATIVE, [key])
+                raise CommerceError(400, WH_NON_NEGATIVE, [key])
             hook[key] = value
     required = _bool(w, "required", where)
     if required is not None:
@@ -352,7 +331,7 @@ def parse_webhook(w, supported=None, full=True):
     for i, f in enumerate(_list_of_objects(w, "fields", where)):
         name = _str(f, "name", "%sfields[%d]." % (where, i))
         if not name:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": "%sfields[%d].name" % (where, i)})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": "%sfields[%d].name" % (where, i)})
         item = {"name": name}
         source = _str(f, "source", "%sfields[%d]." % (where, i))
         if source:
@@ -363,18 +342,18 @@ def parse_webhook(w, supported=None, full=True):
         at = "%srules[%d]." % (where, i)
         field, operator = _str(r, "field", at), _str(r, "operator", at)
         if not field:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "field"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "field"})
         if not operator:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "operator"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "operator"})
         if operator not in WEBHOOK_OPERATORS:
-            raise ExtError(400, WH_OPERATOR, [operator, ", ".join(WEBHOOK_OPERATORS)])
+            raise CommerceError(400, WH_OPERATOR, [operator, ", ".join(WEBHOOK_OPERATORS)])
         rules["%s:%s" % (field, operator)] = {"field": field, "operator": operator, "value": _str(r, "value", at) or ""}
     headers = {}
     for i, h in enumerate(_list_of_objects(w, "headers", where)):
         at = "%sheaders[%d]." % (where, i)
         name = _str(h, "name", at)
         if not name:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "name"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "name"})
         headers[name] = {"name": name, "value": _str(h, "value", at) or ""}
     hook["fields"] = list(fields.values())
     hook["rules"] = list(rules.values())
@@ -382,15 +361,15 @@ def parse_webhook(w, supported=None, full=True):
     oauth = w.get("developer_console_oauth")
     if oauth is not None:
         if not isinstance(oauth, dict):
-            raise ExtError(400, MSG_TYPE, {"fieldName": where + "developer_console_oauth", "type": "object"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where + "developer_console_oauth", "type": "object"})
         at = where + "developer_console_oauth."
         values = {k: _str(oauth, k, at) for k in ("client_id", "client_secret", "org_id", "environment")}
         missing = [k for k in ("client_id", "client_secret", "org_id") if not values[k]]
         if missing:
-            raise ExtError(400, WH_OAUTH, [", ".join(missing)])
+            raise CommerceError(400, WH_OAUTH, [", ".join(missing)])
         env = values["environment"] or "production"
         if env not in OAUTH_ENVIRONMENTS:
-            raise ExtError(400, WH_OAUTH_ENV, [env, ", ".join(OAUTH_ENVIRONMENTS)])
+            raise CommerceError(400, WH_OAUTH_ENV, [env, ", ".join(OAUTH_ENVIRONMENTS)])
         hook["developer_console_oauth"] = {"client_id": values["client_id"], "client_secret": values["client_secret"],
                                            "org_id": values["org_id"], "environment": env}
     return hook
@@ -471,7 +450,7 @@ def webhooks(state, mode, method, sub, raw):
                 hook = parse_webhook(w, supported=set(state["supported_webhooks"]))
                 info["ext_identity"] = _identity_dict(hook)
                 if _find_webhook(state, webhook_identity(hook)) is not None:
-                    raise ExtError(400, WH_EXISTS[mode["exists_message"]])
+                    raise CommerceError(400, WH_EXISTS[mode["exists_message"]])
                 _store_webhook(state, hook)
                 info["secrets"] = webhook_secrets(hook)
             else:
@@ -479,9 +458,9 @@ def webhooks(state, mode, method, sub, raw):
                 info["ext_identity"] = _identity_dict(hook)
                 i = _find_webhook(state, webhook_identity(hook))
                 if i is None:
-                    raise ExtError(400, WH_MISSING[mode["exists_message"]])
+                    raise CommerceError(400, WH_MISSING[mode["exists_message"]])
                 del state["webhooks"][i]
-        except ExtError as exc:
+        except CommerceError as exc:
             return exc.status, exc.body(), info
         info["ext_applied"] = True
         return 200, _write_answer(mode), info
@@ -504,7 +483,7 @@ def _check_provider(state, provider_id):
         return
     ids = _provider_ids(state)
     if provider_id not in ids:
-        raise ExtError(400, EV_PROVIDER, [provider_id, ", ".join(ids)])
+        raise CommerceError(400, EV_PROVIDER, [provider_id, ", ".join(ids)])
 
 
 def _parse_event_fields(e, where):
@@ -513,9 +492,9 @@ def _parse_event_fields(e, where):
         at = "%sfields[%d]." % (where, i)
         name = _str(f, "name", at)
         if not name:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "name"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "name"})
         if not EVENT_FIELD_RE.match(name):
-            raise ExtError(400, EV_FIELD_NAME, [name])
+            raise CommerceError(400, EV_FIELD_NAME, [name])
         item = {"name": name}
         for key in ("source", "converter"):
             value = _str(f, key, at)
@@ -531,14 +510,14 @@ def _parse_event_rules(e, where):
         at = "%srules[%d]." % (where, i)
         field, operator = _str(r, "field", at), _str(r, "operator", at)
         if not field:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "field"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "field"})
         if not operator:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "operator"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "operator"})
         if operator not in EVENT_OPERATORS:
-            raise ExtError(400, EV_OPERATOR, [operator, ", ".join(EVENT_OPERATORS)])
+            raise CommerceError(400, EV_OPERATOR, [operator, ", ".join(EVENT_OPERATORS)])
         value = _str(r, "value", at)
         if value is None and operator != "onChange":
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": at + "value"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": at + "value"})
         rules["%s:%s" % (field, operator)] = {"field": field, "operator": operator, "value": value or ""}
     return rules
 
@@ -546,27 +525,27 @@ def _parse_event_rules(e, where):
 def _check_event_code(state, name, parent):
     supported = state["supported_events"]
     if parent and name in supported:
-        raise ExtError(400, EV_ALIAS_RESERVED, [name])
+        raise CommerceError(400, EV_ALIAS_RESERVED, [name])
     code = parent or name
     parts = code.split(".", 1)
     if len(parts) == 1:
-        raise ExtError(400, EV_CODE_FORMAT, [code, ", ".join(EVENT_TYPES)])
+        raise CommerceError(400, EV_CODE_FORMAT, [code, ", ".join(EVENT_TYPES)])
     if parts[0] not in EVENT_TYPES:
-        raise ExtError(400, EV_CODE_TYPE, [parts[0], code, ", ".join(EVENT_TYPES)])
+        raise CommerceError(400, EV_CODE_TYPE, [parts[0], code, ", ".join(EVENT_TYPES)])
     if code not in supported:
-        raise ExtError(400, EV_UNSUPPORTED, [code])
+        raise CommerceError(400, EV_UNSUPPORTED, [code])
 
 
 def parse_subscription(state, e, check_supported=True):
     where = "event."
     name = _str(e, "name", where)
     if not name:
-        raise ExtError(400, MSG_REQUIRED, {"fieldName": where + "name"})
+        raise CommerceError(400, MSG_REQUIRED, {"fieldName": where + "name"})
     if not EVENT_NAME_RE.match(name):
-        raise ExtError(400, EV_NAME_CHARS, [name])
+        raise CommerceError(400, EV_NAME_CHARS, [name])
     parent = _str(e, "parent", where) or ""
     if parent and not EVENT_NAME_RE.match(parent):
-        raise ExtError(400, EV_NAME_CHARS, [parent])
+        raise CommerceError(400, EV_NAME_CHARS, [parent])
     if check_supported:
         _check_event_code(state, name, parent)
     sub = {"name": name, "parent": parent}
@@ -631,7 +610,7 @@ def _merge(sub, e, state):
     parent = _str(e, "parent", where)
     if parent:
         if not EVENT_NAME_RE.match(parent):
-            raise ExtError(400, EV_NAME_CHARS, [parent])
+            raise CommerceError(400, EV_NAME_CHARS, [parent])
         _check_event_code(state, sub["name"], parent)
     provider_id = _str(e, "provider_id", where)
     if provider_id:
@@ -673,7 +652,7 @@ def subscriptions(state, mode, method, sub_path, raw):
             i = _find_subscription(state, new["name"])
             if i is not None and state["subscriptions"][i]["enabled"]:
                 if not (force and mode["force_overwrites"]):
-                    raise ExtError(400, EV_EXISTS[mode["exists_message"]], [state["subscriptions"][i]["name"]])
+                    raise CommerceError(400, EV_EXISTS[mode["exists_message"]], [state["subscriptions"][i]["name"]])
             if i is None:
                 state["subscriptions"].append(new)
             else:
@@ -692,10 +671,10 @@ def subscriptions(state, mode, method, sub_path, raw):
             e = _payload(raw, "event")["event"]
             i = _find_subscription(state, name)
             if i is None:
-                raise ExtError(400, EV_UPDATE_MISSING, [name])
+                raise CommerceError(400, EV_UPDATE_MISSING, [name])
             current = state["subscriptions"][i]
             if not current["enabled"]:
-                raise ExtError(400, EV_UPDATE_DISABLED, [name])
+                raise CommerceError(400, EV_UPDATE_DISABLED, [name])
             merged = copy.deepcopy(current)
             _merge(merged, e, state)
             state["subscriptions"][i] = merged
@@ -707,12 +686,12 @@ def subscriptions(state, mode, method, sub_path, raw):
             i = _find_subscription(state, name)
             if i is None or not state["subscriptions"][i]["enabled"]:
                 if mode["unsubscribe_missing"] == 404:
-                    raise ExtError(404, EV_UNSUB_MISSING_404, [name])
-                raise ExtError(400, EV_UNSUB_MISSING_400 if i is None else EV_UNSUB_DISABLED_400, [name])
+                    raise CommerceError(404, EV_UNSUB_MISSING_404, [name])
+                raise CommerceError(400, EV_UNSUB_MISSING_400 if i is None else EV_UNSUB_DISABLED_400, [name])
             state["subscriptions"][i]["enabled"] = False
             info["ext_applied"] = True
             return 200, [], info
-    except ExtError as exc:
+    except CommerceError as exc:
         return exc.status, exc.body(), info
     return 404, {"message": NO_ROUTE}, info
 
@@ -756,11 +735,11 @@ def _record_id(value):
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ExtError(400, MSG_TYPE, {"fieldName": "eventProvider.id", "type": "int"})
+        raise CommerceError(400, MSG_TYPE, {"fieldName": "eventProvider.id", "type": "int"})
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ExtError(400, MSG_TYPE, {"fieldName": "eventProvider.id", "type": "int"})
+        raise CommerceError(400, MSG_TYPE, {"fieldName": "eventProvider.id", "type": "int"})
 
 
 def _save_provider(state, p, mode, info):
@@ -772,11 +751,11 @@ def _save_provider(state, p, mode, info):
     if rid is None:
         info["ext_action"] = "create"
         if not values["provider_id"]:
-            raise ExtError(400, MSG_REQUIRED, {"fieldName": where + "provider_id"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": where + "provider_id"})
         if not values["instance_id"]:
-            raise ExtError(400, PR_INSTANCE)
+            raise CommerceError(400, PR_INSTANCE)
         if values["provider_id"] in _provider_ids(state):
-            raise ExtError(400, PR_EXISTS, [values["provider_id"]])
+            raise CommerceError(400, PR_EXISTS, [values["provider_id"]])
         record = {"id": state["next_provider_id"]}
         state["next_provider_id"] += 1
         for key in ("provider_id", "instance_id", "label", "description"):
@@ -788,12 +767,12 @@ def _save_provider(state, p, mode, info):
         info["ext_action"] = "update"
         record = next((r for r in state["providers"] if r["id"] == rid), None)
         if record is None:
-            raise ExtError(404, PR_NOT_FOUND, [str(rid)])
+            raise CommerceError(404, PR_NOT_FOUND, [str(rid)])
         if values["instance_id"] is not None and values["instance_id"] == "":
-            raise ExtError(400, PR_INSTANCE)
+            raise CommerceError(400, PR_INSTANCE)
         new_pid = values["provider_id"]
         if new_pid and new_pid != record["provider_id"] and new_pid in _provider_ids(state):
-            raise ExtError(400, PR_EXISTS, [new_pid])
+            raise CommerceError(400, PR_EXISTS, [new_pid])
         for key in ("provider_id", "instance_id", "label", "description"):
             if values[key] is not None and (values[key] != "" or key in ("label", "description")):
                 record[key] = values[key]
@@ -829,22 +808,22 @@ def providers(state, mode, method, sub_path, raw):
                 if is_default:
                     return 200, provider_view(state, default, mode, default=True), info
                 if record is None:
-                    raise ExtError(404, PR_NOT_FOUND, [pid])
+                    raise CommerceError(404, PR_NOT_FOUND, [pid])
                 return 200, provider_view(state, record, mode), info
             info["ext_action"] = "delete"
             info["ext_identity"] = {"provider_id": pid, "id": record["id"] if record else None}
             info["ext_applied"] = False
             if record is None:
                 if is_default and mode["delete_default_provider"] == "refused":
-                    raise ExtError(400, PR_DEFAULT, [pid])
-                raise ExtError(404, PR_NOT_FOUND, [pid])
+                    raise CommerceError(400, PR_DEFAULT, [pid])
+                raise CommerceError(404, PR_NOT_FOUND, [pid])
             linked = [s["name"] for s in state["subscriptions"] if s["enabled"] and s["provider_id"] == pid]
             if linked:
-                raise ExtError(400, PR_LINKED, [pid, ", ".join(linked)])
+                raise CommerceError(400, PR_LINKED, [pid, ", ".join(linked)])
             state["providers"].remove(record)
             info["ext_applied"] = True
             return 200, True, info
-    except ExtError as exc:
+    except CommerceError as exc:
         return exc.status, exc.body(), info
     return 404, {"message": NO_ROUTE}, info
 
@@ -873,8 +852,8 @@ def update_configuration(state, mode, method, raw):
                                       ("instance_id", CFG_ID, "A-Z a-z 0-9 _ -"),
                                       ("provider_id", CFG_ID, "A-Z a-z 0-9 _ -")):
             if key in values and not pattern.match(values[key]):
-                raise ExtError(400, CFG_CHARS, [key, values[key], allowed])
-    except ExtError as exc:
+                raise CommerceError(400, CFG_CHARS, [key, values[key], allowed])
+    except CommerceError as exc:
         return exc.status, exc.body(), info
     ws = values.get("workspace_configuration")
     if ws is not None and _all_stars(ws):
@@ -940,7 +919,7 @@ def control_set(state, webhooks=None, subscriptions=None, providers=None, defaul
                 raise ValueError("webhooks[%d] must be an object" % i)
             try:
                 hook = parse_webhook(w)
-            except ExtError as exc:
+            except CommerceError as exc:
                 raise _control_error("webhooks", i, exc)
             if any(webhook_identity(h) == webhook_identity(hook) for h in hooks):
                 raise ValueError("webhooks[%d]: the identity is given twice" % i)
@@ -956,7 +935,7 @@ def control_set(state, webhooks=None, subscriptions=None, providers=None, defaul
                 raise ValueError("subscriptions[%d] must be an object" % i)
             try:
                 sub = parse_subscription(state, e, check_supported=False)
-            except ExtError as exc:
+            except CommerceError as exc:
                 raise _control_error("subscriptions", i, exc)
             enabled = e.get("enabled", True)
             if not isinstance(enabled, bool):

@@ -11,9 +11,9 @@ A tenant's store is ``tenant["system_config"]``: ``{(scope, scope_code, path): v
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 
+from .commerce import MSG_REQUIRED, MSG_TYPE, CommerceError, json_payload
 from .config_catalog import CATALOG, PATHS, SCOPES
 
 MASK = "******"
@@ -33,39 +33,10 @@ MSG_STORE = "The store that was requested wasn't found. Verify the store and try
 MSG_FILTER_FIELD = 'The "%1" field can\'t be used to filter configuration. Filter on "path".'
 MSG_CONDITION = 'The "%1" condition type isn\'t supported for the configuration path. Use "eq" or "in".'
 MSG_INVALID_INT = 'Invalid value of "%1" provided for the %2 field.'
-MSG_REQUIRED = '"%fieldName" is required. Enter and try again.'
-MSG_TYPE = 'The "%fieldName" value\'s type is invalid. The "%type" type was expected. Verify and try again.'
-MSG_DECODING = "Decoding error: %1"
-
-
-class ConfigError(Exception):
-    """An answer other than 200: status, Commerce message template, parameters."""
-
-    def __init__(self, status, message, parameters=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameters = parameters
-
-    def body(self):
-        out = {"message": self.message}
-        if self.parameters is not None:
-            out["parameters"] = self.parameters
-        return out
-
-    def rendered(self):
-        text = self.message
-        if isinstance(self.parameters, list):
-            for i, p in enumerate(self.parameters, 1):
-                text = text.replace("%%%d" % i, str(p))
-        elif isinstance(self.parameters, dict):
-            for k, v in self.parameters.items():
-                text = text.replace("%" + k, str(v))
-        return text
 
 
 def _render(template, *params):
-    return ConfigError(0, template, list(params)).rendered()
+    return CommerceError(0, template, list(params)).rendered()
 
 
 # ---- values and scopes -----------------------------------------------------------------
@@ -107,20 +78,20 @@ def website_of_store(tenant, store_code):
 
 def check_scope(tenant, scope, scope_code):
     """Validate a scope and its code; returns the normalised code ("" for default).
-    Raises ConfigError (400 bad scope / code missing / code with default, 404 unknown code)."""
+    Raises CommerceError (400 bad scope / code missing / code with default, 404 unknown code)."""
     code = scope_code or ""
     if scope not in SCOPES:
-        raise ConfigError(400, MSG_SCOPE, [str(scope)])
+        raise CommerceError(400, MSG_SCOPE, [str(scope)])
     if scope == "default":
         if code:
-            raise ConfigError(400, MSG_CODE_WITH_DEFAULT, ["default"])
+            raise CommerceError(400, MSG_CODE_WITH_DEFAULT, ["default"])
         return ""
     if not code:
-        raise ConfigError(400, MSG_CODE_MISSING)
+        raise CommerceError(400, MSG_CODE_MISSING)
     if scope == "website" and code not in website_codes(tenant):
-        raise ConfigError(404, MSG_WEBSITE, [code])
+        raise CommerceError(404, MSG_WEBSITE, [code])
     if scope == "store" and code not in store_codes(tenant):
-        raise ConfigError(404, MSG_STORE)
+        raise CommerceError(404, MSG_STORE)
     return code
 
 
@@ -204,7 +175,7 @@ def parse_query(qs):
                 try:
                     page[name] = int(raw)
                 except ValueError:
-                    raise ConfigError(400, MSG_INVALID_INT, [raw, name])
+                    raise CommerceError(400, MSG_INVALID_INT, [raw, name])
     out = []
     for g in sorted(groups):
         filters = []
@@ -212,14 +183,14 @@ def parse_query(qs):
             flt = groups[g][f]
             field = flt.get("field")
             if field is None:
-                raise ConfigError(400, MSG_REQUIRED, {"fieldName": "field"})
+                raise CommerceError(400, MSG_REQUIRED, {"fieldName": "field"})
             if field != "path":
-                raise ConfigError(400, MSG_FILTER_FIELD, [field])
+                raise CommerceError(400, MSG_FILTER_FIELD, [field])
             if "value" not in flt:
-                raise ConfigError(400, MSG_REQUIRED, {"fieldName": "value"})
+                raise CommerceError(400, MSG_REQUIRED, {"fieldName": "value"})
             cond = flt.get("condition_type") or "eq"
             if cond not in ("eq", "in"):
-                raise ConfigError(400, MSG_CONDITION, [cond])
+                raise CommerceError(400, MSG_CONDITION, [cond])
             filters.append({"field": "path", "value": flt["value"], "condition_type": cond})
         out.append(filters)
     return out, page.get("pageSize"), page.get("currentPage")
@@ -249,7 +220,7 @@ def get(tenant, qs, globs):
         scope = _last(qs, "scope") or "default"
         code = check_scope(tenant, scope, _last(qs, "scopeCode", "scope_code"))
         groups, page_size, current_page = parse_query(qs)
-    except ConfigError as exc:
+    except CommerceError as exc:
         return exc.status, exc.body()
     inherit = mode["inherit"]
     echo = mode["echo_scope_code"]
@@ -279,37 +250,34 @@ def get(tenant, qs, globs):
 
 
 def parse_put_body(raw):
-    """The items of a PUT body, validated; ConfigError(400) when malformed."""
-    try:
-        payload = json.loads(raw.decode("utf-8") or "null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(400, MSG_DECODING, [str(exc).split(":", maxsplit=1)[0]])
+    """The items of a PUT body, validated; CommerceError(400) when malformed."""
+    payload = json_payload(raw)
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
-        raise ConfigError(400, MSG_REQUIRED, {"fieldName": "items"})
+        raise CommerceError(400, MSG_REQUIRED, {"fieldName": "items"})
     items = []
     for i, item in enumerate(payload["items"]):
         where = "items[%d]" % i
         if not isinstance(item, dict):
-            raise ConfigError(400, MSG_TYPE, {"fieldName": where, "type": "object"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where, "type": "object"})
         path = item.get("path")
         if path is None or path == "":
-            raise ConfigError(400, MSG_REQUIRED, {"fieldName": where + ".path"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": where + ".path"})
         if not isinstance(path, str):
-            raise ConfigError(400, MSG_TYPE, {"fieldName": where + ".path", "type": "string"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where + ".path", "type": "string"})
         if "value" not in item:
-            raise ConfigError(400, MSG_REQUIRED, {"fieldName": where + ".value"})
+            raise CommerceError(400, MSG_REQUIRED, {"fieldName": where + ".value"})
         try:
             value = to_config_value(item["value"])
         except TypeError:
-            raise ConfigError(400, MSG_TYPE, {"fieldName": where + ".value", "type": "string"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where + ".value", "type": "string"})
         scope = item.get("scope")
         if scope is None:
             scope = "default"
         if not isinstance(scope, str):
-            raise ConfigError(400, MSG_TYPE, {"fieldName": where + ".scope", "type": "string"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where + ".scope", "type": "string"})
         code = item.get("scope_code")
         if code is not None and not isinstance(code, str):
-            raise ConfigError(400, MSG_TYPE, {"fieldName": where + ".scope_code", "type": "string"})
+            raise CommerceError(400, MSG_TYPE, {"fieldName": where + ".scope_code", "type": "string"})
         items.append({"path": path, "value": value, "scope": scope, "scope_code": code or ""})
     return items
 
@@ -319,7 +287,7 @@ def put(tenant, raw, globs):
     "saved": n, "rejected": n, "secrets": [values stored at sensitive paths]}."""
     try:
         items = parse_put_body(raw)
-    except ConfigError as exc:
+    except CommerceError as exc:
         return exc.status, exc.body(), {"items": None, "saved": 0, "rejected": 0, "secrets": []}
     mode = tenant["system_config_mode"]
     store = tenant["system_config"]
@@ -329,8 +297,8 @@ def put(tenant, raw, globs):
         try:
             code = check_scope(tenant, scope, code)
             if not visible(path, scope, globs):
-                raise ConfigError(400, MSG_PATH, [path])
-        except ConfigError as exc:
+                raise CommerceError(400, MSG_PATH, [path])
+        except CommerceError as exc:
             err = {"path": path, "scope": scope}
             if scope != "default" and code:
                 err["scope_code"] = code
@@ -375,7 +343,7 @@ def control_items(tenant, items):
             raise ValueError("system_config[%d]: %s is not in the catalog" % (i, path))
         try:
             code = check_scope(tenant, scope, item.get("scope_code"))
-        except ConfigError as exc:
+        except CommerceError as exc:
             raise ValueError("system_config[%d]: %s" % (i, exc.rendered()))
         if scope not in CATALOG[path]["scopes"]:
             raise ValueError("system_config[%d]: %s cannot be set at scope %s" % (i, path, scope))
