@@ -21,7 +21,11 @@ SPEC = dict(
     system_config_fact=dict(type="str", default="accs_system_config_result"),
     extensibility_fact=dict(type="str", default="accs_extensibility_result"),
     health_fact=dict(type="str", default="accs_credential_health"),
+    audit_result=dict(type="str", default="accs_audit"),
 )
+# the parts of a registered accs_audit result, and the fact option each one stands for
+AUDIT_PARTS = (("store_config", "fact"), ("system_config", "system_config_fact"),
+               ("extensibility", "extensibility_fact"), ("credential_health", "health_fact"))
 
 
 def _host_value(hostvars, host, key):
@@ -64,21 +68,27 @@ class ActionModule(ReportAction):
         hostvars = task_vars.get("hostvars") or {}
         dest = os.path.abspath(params["dest"])
         rows = []
+        failed_hosts = []  # whose accs_audit result has failures: the playbooks fail them in their last play
         for host in params["hosts"]:
             if host not in hostvars:
                 rows.append(audit.fleet_row(host, None))
                 continue
-            fact = _host_value(hostvars, host, params["fact"])
-            system_config = _host_value(hostvars, host, params["system_config_fact"])
-            wiring = _host_value(hostvars, host, params["extensibility_fact"])
-            rows.append(audit.fleet_row(host, fact if isinstance(fact, dict) else None,
-                                        base_url=_host_value(hostvars, host, "accs_base_url"),
-                                        system_config=system_config if isinstance(system_config, dict) else None,
-                                        extensibility=wiring if isinstance(wiring, dict) else None))
-            # the credential health column group, when the credential_health role ran earlier in the run
-            health = _host_value(hostvars, host, params["health_fact"])
-            if isinstance(health, dict):
-                rows[-1]["credential_health"] = health
+            audited = _host_value(hostvars, host, params["audit_result"])
+            audited = audited if isinstance(audited, dict) else {}
+            if audited.get("failures") or audited.get("failed"):
+                failed_hosts.append(host)
+            # a part accs_audit returned, else the fact its role set
+            part = {option: audited[key] if isinstance(audited.get(key), dict)
+                    else _host_value(hostvars, host, params[option]) for key, option in AUDIT_PARTS}
+            part = {option: value if isinstance(value, dict) else None for option, value in part.items()}
+            if audited.get("failed") and not any(part.values()):  # the task itself failed (e.g. a bad option)
+                part["fact"] = audit.error_result(audited.get("msg") or "The audit of this environment failed.")
+            rows.append(audit.fleet_row(host, part["fact"], base_url=_host_value(hostvars, host, "accs_base_url"),
+                                        system_config=part["system_config_fact"],
+                                        extensibility=part["extensibility_fact"]))
+            # the credential health column group, when accs_audit or the credential_health role ran earlier
+            if part["health_fact"] is not None:
+                rows[-1]["credential_health"] = part["health_fact"]
         summary = audit.fleet_summary(rows)
         text = audit.render_fleet_html(rows, title=params["title"], html_dir=os.path.dirname(dest))
         lines = ["%d of %d environment%s passed the store configuration audit." % (
@@ -96,7 +106,7 @@ class ActionModule(ReportAction):
         if directories:
             lines.append("Per-environment reports (json, junit.xml, md): %s" % ", ".join(directories))
         result.update(changed=True, path=dest, total=summary["total"], passed=summary["passed"],
-                      drifted=summary["drifted"], errors=summary["errors"])
+                      drifted=summary["drifted"], errors=summary["errors"], failed_hosts=failed_hosts)
         if summary.get("system_config"):
             result["system_config"] = summary["system_config"]
         if self._task.check_mode:

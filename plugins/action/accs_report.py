@@ -33,27 +33,7 @@ class ActionModule(ReportAction):
         data = params["result"]
         paths = audit.report_paths(directory, name, kind)
         moment = audit.now_utc()
-        if kind == "extensibility":
-            texts = audit.render_extensibility_reports(name, data, params["base_url"], moment)
-        elif kind == "store-config":
-            texts = {
-                "json": audit.render_json(name, data, params["base_url"], moment),
-                "junit": audit.render_junit_store_config(name, data, params["base_url"], moment),
-                "markdown": audit.render_markdown(name, data, params["base_url"], moment),
-            }
-        elif kind == "system-config":
-            texts = {
-                "json": audit.render_system_config_json(name, data, params["base_url"], moment),
-                "junit": audit.render_junit_system_config(name, data, params["base_url"], moment),
-                "markdown": audit.render_system_config_markdown(name, data, params["base_url"], moment),
-            }
-        elif kind == "system-config-promotion":
-            texts = {
-                "json": audit.render_promotion_json(name, data, moment),
-                "markdown": audit.render_promotion_markdown(name, data, moment),
-            }
-        else:
-            texts = {"junit": audit.render_junit_access_check(name, data, params["base_url"], moment)}
+        texts = audit.render_reports(kind, name, data, params["base_url"], moment)
         result.update(files=paths, changed=True)
         if kind == "store-config" and data.get("drift") and self._task.diff:
             result["diff"] = audit.drift_diff(name, data)

@@ -101,6 +101,9 @@ class _Listed(ItemwiseResource):
         super().__init__()
         self.client = client
         self.where = "ACCS at %s" % client.base_url
+        # {path: list} shared by the kinds of one read-only audit, so that a list one kind needs again (the
+        # providers, for a subscription's provider) is read once; None: every listing is read
+        self.listings = None
 
     def call(self, method, path, body=None):
         self.requests[method] += 1
@@ -124,10 +127,14 @@ class _Listed(ItemwiseResource):
         return said
 
     def listing(self, path):
+        if self.listings is not None and path in self.listings:
+            return self.listings[path]
         body = self.call("GET", path)
         if not isinstance(body, list):
             raise ConfigError("%s answered GET %s with something other than a list: check that base_url points at an "
                               "ACCS instance with App Builder extensibility enabled." % (self.where, path))
+        if self.listings is not None:
+            self.listings[path] = body
         return body
 
 
@@ -442,36 +449,60 @@ def _providers_desired(params):
 
 
 # --------------------------------------------------------------------------- operations
-def _run(options, check_mode, warnings, items, resource_for, name_of=None, noun=None, label=str):
-    params = options.resource
+def _holder(params, items, resource_for, name_of=None, noun=None, label=str):
+    """Check the declaration in ``params`` now, before anything is sent; returns ``hold(client, check_mode,
+    warnings, listings=None)``, which converges it over an ACCS client (``listings``: see ``_Listed``)."""
     present, absent = items(params)
-    desired = declared_once(present, label, noun)  # checked before anything is sent
-    client, tokens = open_accs(options, warnings)
-    resource = resource_for(client)
+    desired = declared_once(present, label, noun)
     prune = _prune(params, name_of) if name_of else None
-    result = converge(resource, desired, absent=absent, prune=prune, check_mode=check_mode)
+
+    def hold(client, check_mode, warnings, listings=None):
+        resource = resource_for(client)
+        resource.listings = listings
+        return converge(resource, desired, absent=absent, prune=prune, check_mode=check_mode)
+
+    return hold
+
+
+def webhooks_holder(params):
+    """The holder of accs_webhook's own options (see ``_holder``)."""
+    _check_prune(params, "webhooks")
+    sensitive = list(params.get("sensitive_headers") or DEFAULT_SENSITIVE_HEADERS)
+    return _holder(params, _webhooks_desired, lambda client: Webhooks(client, sensitive),
+                   name_of=lambda key: key[2] or "", noun="webhook", label=_webhook_label)
+
+
+def subscriptions_holder(params):
+    """The holder of accs_event_subscription's own options (see ``_holder``)."""
+    _check_prune(params, "event subscriptions")
+    return _holder(params, _subscriptions_desired, Subscriptions, name_of=lambda key: key, noun="event subscription")
+
+
+def providers_holder(params):
+    """The holder of accs_event_provider's own options (see ``_holder``)."""
+    mode = params.get("update_workspace_configuration") or "on_create"
+    return _holder(params, _providers_desired, lambda client: Providers(client, mode), noun="event provider")
+
+
+def _run(options, check_mode, warnings, holder):
+    warnings = [] if warnings is None else warnings
+    hold = holder(options.resource)
+    client, tokens = open_accs(options, warnings)
+    result = hold(client, check_mode, warnings)
     result.update(token_facts(tokens, client))
     return result
 
 
 def run_webhooks(options, check_mode=False, warnings=None):
-    _check_prune(options.resource, "webhooks")
-    sensitive = list(options.resource.get("sensitive_headers") or DEFAULT_SENSITIVE_HEADERS)
-    return _run(options, check_mode, warnings if warnings is not None else [], _webhooks_desired,
-                lambda client: Webhooks(client, sensitive), name_of=lambda key: key[2] or "", noun="webhook",
-                label=_webhook_label)
+    return _run(options, check_mode, warnings, webhooks_holder)
 
 
 def run_event_subscriptions(options, check_mode=False, warnings=None):
-    _check_prune(options.resource, "event subscriptions")
-    return _run(options, check_mode, warnings if warnings is not None else [], _subscriptions_desired,
-                Subscriptions, name_of=lambda key: key, noun="event subscription")
+    return _run(options, check_mode, warnings, subscriptions_holder)
 
 
 def run_event_providers(options, check_mode=False, warnings=None):
-    mode = options.resource.get("update_workspace_configuration") or "on_create"
-    return _run(options, check_mode, warnings if warnings is not None else [], _providers_desired,
-                lambda client: Providers(client, mode), noun="event provider")
+    return _run(options, check_mode, warnings, providers_holder)
 
 
 # --------------------------------------------------------------------------- eventing configuration, reading

@@ -288,6 +288,46 @@ EXTENSIBILITY_INFO_SPEC = dict(
     **ACCS_TASK_SPEC
 )
 
+# accs_audit (controller only): one environment audited in one task. Each part given is audited; its declaration
+# is validated again against the spec of the module that holds it (SYSTEM_CONFIG_SPEC, WEBHOOK_SPEC, ...).
+_FAIL_ON_DRIFT = dict(type="bool", default=True)
+ACCS_AUDIT_SPEC = dict(
+    store=dict(type="dict", options=dict(
+        expected=dict(type="dict", default={}),
+        rules=dict(type="dict", default={}, options=dict(
+            secure_urls_https=dict(type="bool", default=True),
+            store_view_has_config=dict(type="bool", default=True),
+            config_website_known=dict(type="bool", default=True),
+        )),
+        store_code=dict(type="str"),
+        fail_on_drift=_FAIL_ON_DRIFT,
+    )),
+    system_config=dict(type="dict", options=dict(
+        settings=dict(type="list", elements="dict", default=[]),
+        obscured_values=SYSTEM_CONFIG_SPEC["obscured_values"],
+        fail_on_drift=_FAIL_ON_DRIFT,
+        **SENSITIVE_PATHS_SPEC
+    )),
+    extensibility=dict(type="dict", options=dict(
+        webhooks=dict(type="list", elements="dict", default=[]),
+        subscriptions=dict(type="list", elements="dict", default=[]),
+        providers=dict(type="list", elements="dict", default=[]),
+        sensitive_headers=WEBHOOK_SPEC["sensitive_headers"],
+        owner_prefix=dict(type="raw"),
+        prune=dict(type="bool", default=False),
+        fail_on_drift=_FAIL_ON_DRIFT,
+    )),
+    credential_health=dict(type="dict", options=dict(
+        warn_age=dict(type="int", default=432000),
+        critical_age=dict(type="int", default=864000),
+        fail_on_critical=dict(type="bool", default=True),
+    )),
+    report_dir=dict(type="path", default="accs-reports"),
+    name=dict(type="str"),
+    fail=dict(type="bool", default=True),
+    **ACCS_TASK_SPEC
+)
+
 SECRET_OPTIONS = tuple(name for name, option in dict(IMS_TOKEN_SPEC, **ACCS_REST_SPEC).items()
                        if option.get("no_log"))
 

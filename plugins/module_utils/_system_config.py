@@ -289,22 +289,34 @@ def sensitive_patterns(params):
     return list(patterns) + list(params.get("extra_sensitive_paths") or [])
 
 
+def system_config_holder(params):
+    """Check the declaration in ``params`` (accs_system_config's own options) now, before anything is sent;
+    returns ``hold(client, check_mode, warnings)``, which holds it over an ACCS client and returns the result."""
+    patterns = sensitive_patterns(params)
+    desired = _desired(params.get("settings"))
+    obscured_values = params.get("obscured_values") or "skip"
+
+    def hold(client, check_mode, warnings):
+        resource = SystemConfig(client, patterns, obscured_values)
+        result = converge(resource, desired, check_mode=check_mode)
+        if resource.unverifiable:
+            result["unverifiable"] = resource.unverifiable
+            warnings.append("ACCS shows %d sensitive setting%s only as asterisks, so %s not compared or written: %s; "
+                            "set obscured_values: write to send them on every run." % (
+                                len(resource.unverifiable), "" if len(resource.unverifiable) == 1 else "s",
+                                "it was" if len(resource.unverifiable) == 1 else "they were",
+                                ", ".join(_label(setting_key(u)) for u in resource.unverifiable)))
+        return result
+
+    return hold
+
+
 def run_system_config(options, check_mode=False, warnings=None):
     """The accs_system_config result; raises AccsError subclasses (RejectedItemsError keeps the result)."""
     warnings = [] if warnings is None else warnings
-    params = options.resource
-    patterns = sensitive_patterns(params)
-    desired = _desired(params.get("settings"))  # checked before anything is sent
+    hold = system_config_holder(options.resource)
     client, tokens = open_accs(options, warnings)
-    resource = SystemConfig(client, patterns, params.get("obscured_values") or "skip")
-    result = converge(resource, desired, check_mode=check_mode)
-    if resource.unverifiable:
-        result["unverifiable"] = resource.unverifiable
-        warnings.append("ACCS shows %d sensitive setting%s only as asterisks, so %s not compared or written: %s; set "
-                        "obscured_values: write to send them on every run." % (
-                            len(resource.unverifiable), "" if len(resource.unverifiable) == 1 else "s",
-                            "it was" if len(resource.unverifiable) == 1 else "they were",
-                            ", ".join(_label(setting_key(u)) for u in resource.unverifiable)))
+    result = hold(client, check_mode, warnings)
     result.update(token_facts(tokens, client))
     return result
 

@@ -49,8 +49,13 @@ def no_log_values(spec, params):
             hidden.add(str(value))
 
     for name, option in spec.items():
+        value = params.get(name)
         if option.get("no_log"):
-            add(params.get(name))
+            add(value)
+        elif option.get("options") and value:  # suboptions: of a dict, or of each element of a list
+            for element in value if isinstance(value, list) else [value]:
+                if isinstance(element, dict):
+                    hidden |= no_log_values(option["options"], element)
     return hidden
 
 

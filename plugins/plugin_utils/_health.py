@@ -27,13 +27,7 @@ def assess(document, where, now, warn_age=DEFAULT_WARN_AGE, critical_age=DEFAULT
 
     ``document`` is what Vault holds (or None when ``error``, the sentence of a failed read, is given).
     """
-    health = {
-        "state": "critical", "reason": None, "grant_type": None,
-        "access_token_expires_at": None, "access_token_expires_in": None,
-        "refresh_token_issued_at": None, "refresh_token_age_seconds": None, "refresh_token_age_days": None,
-        "refresh_token_expires_at": None, "refresh_token_days_left": None,
-        "last_rotation": None, "checked_at": format_time(now),
-    }
+    health = _unknown(now)
     if error is not None:
         health["reason"] = error
         return health
@@ -46,6 +40,26 @@ def assess(document, where, now, warn_age=DEFAULT_WARN_AGE, critical_age=DEFAULT
             pass
         health["reason"] = err.message
         return health
+    return _assess_credential(health, cred, now, warn_age, critical_age, lifetime)
+
+
+def assess_credential(cred, now, warn_age=DEFAULT_WARN_AGE, critical_age=DEFAULT_CRITICAL_AGE,
+                      lifetime=REFRESH_TOKEN_LIFETIME):
+    """The health of a credential already read (a ``Credential``), as ``assess`` gives it."""
+    return _assess_credential(_unknown(now), cred, now, warn_age, critical_age, lifetime)
+
+
+def _unknown(now):
+    return {
+        "state": "critical", "reason": None, "grant_type": None,
+        "access_token_expires_at": None, "access_token_expires_in": None,
+        "refresh_token_issued_at": None, "refresh_token_age_seconds": None, "refresh_token_age_days": None,
+        "refresh_token_expires_at": None, "refresh_token_days_left": None,
+        "last_rotation": None, "checked_at": format_time(now),
+    }
+
+
+def _assess_credential(health, cred, now, warn_age, critical_age, lifetime):
     health["grant_type"] = cred.grant_type
     if cred.access_token_expires_at is not None:
         health["access_token_expires_at"] = format_time(cred.access_token_expires_at)

@@ -875,3 +875,23 @@ def extensibility_details(result):
                    % (esc(str(entry.get("kind"))), esc(str(entry.get("name"))), esc(str(what))))
     out.append('</tbody></table></details>')
     return "".join(out)
+
+
+def render_reports(kind, name, result, base_url=None, generated_at=None):
+    """``{json|junit|markdown: text}``: the reports of one environment of ``kind`` (keys as ``report_paths``)."""
+    if kind == "extensibility":
+        return render_extensibility_reports(name, result, base_url, generated_at)
+    if kind == "store-config":
+        return {"json": render_json(name, result, base_url, generated_at),
+                "junit": render_junit_store_config(name, result, base_url, generated_at),
+                "markdown": render_markdown(name, result, base_url, generated_at)}
+    if kind == "system-config":
+        return {"json": render_system_config_json(name, result, base_url, generated_at),
+                "junit": render_junit_system_config(name, result, base_url, generated_at),
+                "markdown": render_system_config_markdown(name, result, base_url, generated_at)}
+    if kind == "system-config-promotion":
+        return {"json": render_promotion_json(name, result, generated_at),
+                "markdown": render_promotion_markdown(name, result, generated_at)}
+    if kind == "access-check":
+        return {"junit": render_junit_access_check(name, result, base_url, generated_at)}
+    raise ValueError("unknown report kind %r" % kind)

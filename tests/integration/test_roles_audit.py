@@ -26,7 +26,6 @@ from tests.integration.helpers import (
     accs_requests,
     ims_token_requests,
     read_doc,
-    role_fact,
     role_host as host,
     seed_credential,
     unique,
@@ -35,9 +34,8 @@ from tests.support.ansible_runner import installed_playbook
 
 junitparser = pytest.importorskip("junitparser")
 
-ROLE_FAIL_TASK = "Fail when the store configuration drifted or could not be read"
-FACT_TASKS = ("Compare with the expected values and the rules",
-              "Record why the store configuration could not be audited")
+AUDIT_TASK = "Audit the store configuration"
+FINAL_FAIL_TASK = "Fail the environment with its audit failures"
 EXPECTED = {
     "default": {"locale": "en_US", "base_currency_code": "USD", "website_id": 1,
                 "secure_base_url": "https://www.example.com/"},
@@ -125,8 +123,15 @@ def audit_run(fleet):
 
 
 def fact_of(result, name):
-    """The accs_store_config_audit fact as the role set it (printed by set_fact at -v)."""
-    return role_fact(result, name, "accs_store_config_audit", FACT_TASKS)
+    """The store configuration audit of ``name`` as accs_audit returned it (the role's accs_store_config_audit)."""
+    return result.task_results(AUDIT_TASK)[name]["store_config"]
+
+
+def failure_of(result, name):
+    """The sentence the last play failed ``name`` with (None: it did not fail)."""
+    final = result.task_results(FINAL_FAIL_TASK).get(name)
+    assert final is None or final["failed"] is True
+    return final and final["msg"]
 
 
 # --------------------------------------------------------------------------- the run
@@ -148,7 +153,8 @@ def test_drifted_fact_and_failure_name_every_store_field_expected_and_actual(aud
     assert fact["drift"] == DRIFT
     assert fact["rules"]["secure_urls_https"] == {"enabled": True, "checks": 8, "drift": 1}
     assert fact["rules"]["expected_store_configs"]["drift"] == 2
-    message = result.task_results(ROLE_FAIL_TASK)["drifted"]["msg"]
+    message = failure_of(result, "drifted")
+    assert result.task_results(AUDIT_TASK)["drifted"]["failures"] == [message]
     assert message.startswith("drifted (%s): 5 store configuration drifts: " % fleet.creds["drifted"].base_url)
     for clause in (
         "store view 'de' has no store config (store_view_has_config)",
@@ -160,9 +166,6 @@ def test_drifted_fact_and_failure_name_every_store_field_expected_and_actual(aud
     ):
         assert clause in message, message
     assert message.endswith(".") and "\n" not in message
-    # the last play fails the host with the same sentence
-    final = result.task_results("Fail the environment with its audit failure")["drifted"]
-    assert final["failed"] is True and final["msg"] == message
 
 
 def test_clean_and_refreshed_environments_pass(audit_run, fleet):
@@ -174,14 +177,14 @@ def test_clean_and_refreshed_environments_pass(audit_run, fleet):
         assert fact["message"] == "No drift in 2 store configurations."
     assert fact_of(result, "clean")["rules"]["expected_store_configs"] == {"enabled": True, "checks": 8, "drift": 0}
     assert fact_of(result, "expired")["rules"]["expected_store_configs"]["enabled"] is False
-    assert result.task_results(ROLE_FAIL_TASK)["clean"]["skipped"] is True
+    assert failure_of(result, "clean") is None and failure_of(result, "expired") is None
 
 
 def test_fail_on_drift_false_reports_without_failing(audit_run):
     report_dir, result = audit_run
     fact = fact_of(result, "lenient")
     assert fact["passed"] is False and fact["drift"] == DRIFT
-    assert result.task_results(ROLE_FAIL_TASK)["lenient"]["skipped"] is True
+    assert failure_of(result, "lenient") is None and result.task_results(AUDIT_TASK)["lenient"]["failures"] == []
 
 
 def test_unreadable_environment_is_recorded_not_audited(audit_run, fleet):
@@ -190,7 +193,7 @@ def test_unreadable_environment_is_recorded_not_audited(audit_run, fleet):
     assert fact["passed"] is False and fact["stores"] == 0 and fact["drift"] == []
     assert re.match(r"No credential at 'secret/%s' in Vault at http://127\.0\.0\.1:\d+: " % re.escape(
         fleet.creds["nocred"].vault_path), fact["error"]), fact["error"]
-    assert result.task_results(ROLE_FAIL_TASK)["nocred"]["msg"] == fact["error"]
+    assert failure_of(result, "nocred") == fact["error"]
     junit = junitparser.JUnitXml.fromfile(str(report_dir / "nocred-store-config.junit.xml"))
     suite = next(iter(junit))
     assert (suite.tests, suite.failures, suite.errors) == (1, 0, 1)
@@ -329,11 +332,10 @@ def test_bad_variables_and_unwritable_reports_fail_and_are_reported(fleet, tmp_p
                                  hosts, work_dir=tmp_path / "w", forks=None)
     assert result.rc == 2
     assert result.stats["clean"]["failed"] == 1 and result.stats["expired"]["failed"] == 1
-    final = result.task_results("Fail the environment with its audit failure")
+    final = result.task_results(FINAL_FAIL_TASK)
     assert "secure_urls_https" in final["clean"]["msg"] and "bool" in final["clean"]["msg"]
-    assert final["expired"]["msg"].startswith("Cannot write the reports to %s (" % (blocker / "reports"))
-    assert final["expired"]["msg"].endswith(": point dest (accs_audit_report_dir in the role) at a writable "
-                                            "directory.")
+    assert final["expired"]["msg"].startswith("expired: Cannot write the reports to %s (" % (blocker / "reports"))
+    assert final["expired"]["msg"].endswith(": point report_dir (accs_audit_report_dir) at a writable directory.")
     lines = result.task_results("Show the summary")["localhost"]["msg"]
     assert lines[:2] == ["0 of 2 environments passed the store configuration audit.", "Not audited: clean, expired."]
     # the fleet report goes to the default directory, relative to where ansible-playbook ran

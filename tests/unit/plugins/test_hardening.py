@@ -109,3 +109,22 @@ def test_no_log_values_from_the_public_spec_match_what_ansible_core_hides(spec_n
     expected = result._no_log_values
     assert "from-the-environment-token" in expected and all(v in expected for v in given.values())
     assert no_log_values(spec, result.validated_parameters) == expected
+
+
+def test_no_log_values_include_no_log_suboptions_as_ansible_core_does(monkeypatch):
+    """A no_log suboption (a provider's workspace configuration, in a list of dicts) is hidden too: accs_audit
+    validates the declarations it is given against the modules' specs and hides what they would."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.adobe_commerce.accs.plugins.module_utils._options import EVENT_PROVIDER_SPEC
+    from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import no_log_values
+
+    monkeypatch.setenv("VAULT_TOKEN", "from-the-environment-token")
+    given = {"base_url": "https://accs.example", "vault_path": "accs/prod",
+             "providers": [{"provider_id": "p1", "workspace_configuration": "nested-workspace-secret"},
+                           {"provider_id": "p2", "label": "shown"}]}
+    result = ArgumentSpecValidator(EVENT_PROVIDER_SPEC).validate(given)
+    assert not result.error_messages
+    hidden = no_log_values(EVENT_PROVIDER_SPEC, result.validated_parameters)
+    assert "nested-workspace-secret" in hidden and "shown" not in hidden
+    assert hidden == result._no_log_values
