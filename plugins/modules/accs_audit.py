@@ -198,18 +198,33 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Audit the environment (store, system configuration, App Builder wiring, credential)
+- name: Audit the environment (store and system configuration, App Builder wiring, credential) in one task
   adobe_commerce.accs.accs_audit:
     base_url: "{{ accs_base_url }}"
     vault_path: "{{ accs_vault_path }}"
     store:
       expected: "{{ accs_expected_store_configs }}"
     system_config:
-      settings: "{{ accs_system_config_common | adobe_commerce.accs.system_config_merge(accs_system_config) }}"
-    extensibility: "{{ accs_extensibility_common | adobe_commerce.accs.extensibility_merge(accs_extensibility) }}"
+      settings:
+        - path: general/locale/code
+          value: en_US
+        - path: currency/options/base
+          value: USD
+    extensibility:
+      webhooks:
+        - webhook_method: observer.checkout_cart_product_add_before
+          webhook_type: before
+          batch_name: orderapp_cart
+          hook_name: orderapp_validate_stock
+          url: https://1234-orderapp.adobeioruntime.net/api/v1/web/orderapp/validate-stock
     credential_health: {}
-    report_dir: /srv/audit/accs-reports
-  register: accs_audit
+    report_dir: accs-reports
+    fail: false  # act on the failures in a later task
+  register: audit
+
+- name: Say what was found
+  ansible.builtin.debug:
+    msg: "{{ audit.failures | default([audit.msg], true) }}"
 '''
 
 RETURN = r'''

@@ -434,7 +434,34 @@ def _accs_credential_health(ctx: ExampleRun, tasks: list) -> None:
     ctx.no_secrets(result)
 
 
+def _accs_audit(ctx: ExampleRun, tasks: list) -> None:
+    result = ctx.run(tasks, ctx.host_vars())
+    ctx.all_ran(result, tasks)
+    audit = ctx.ok(result, "Audit the environment (store and system configuration, App Builder wiring, credential) in "
+                           "one task")
+    assert audit["store_config"]["passed"] is True and audit["system_config"]["passed"] is True
+    # the declared webhook is not there: one drift, a failure of the wiring part only
+    assert [d["action"] for d in audit["extensibility"]["drift"]] == ["created"]
+    assert audit["credential_health"]["state"] in ("ok", "warn")
+    assert len(audit["failures"]) == 1 and audit["failures"][0].startswith("prod (%s): " % ctx.prod.base_url)
+    assert ctx.ok(result, "Say what was found")["msg"] == audit["failures"]
+    assert sorted(p.name for p in (ctx.cwd / "accs-reports").iterdir()) == sorted(
+        "prod-%s.%s" % (kind, ext) for kind in ("store-config", "system-config", "extensibility")
+        for ext in ("json", "junit.xml", "md"))
+    # one token for every part (the examples' credential holds none: one refresh), 4 store GETs, one system
+    # configuration GET, nothing written to ACCS
+    assert len(ims_token_requests(ctx.emulator, ctx.prod.client_id)) == 1
+    assert len(_system_config_requests(ctx, "GET")) == 1 and _system_config_requests(ctx, "PUT") == []
+    records = ctx.emulator.requests(tenant=ctx.prod.tenant)
+    assert sorted(r["endpoint"] for r in records if r["endpoint"] in ("storeConfigs", "storeViews", "websites",
+                                                                      "storeGroups")) == [
+        "storeConfigs", "storeGroups", "storeViews", "websites"]
+    assert [r["method"] for r in records if r["method"] != "GET"] == []
+    ctx.no_secrets(result)
+
+
 SCENARIOS = {
+    ("module", "accs_audit"): _accs_audit,
     ("module", "accs_credential_health"): _accs_credential_health,
     ("module", "accs_webhook"): _accs_webhook,
     ("module", "accs_event_subscription"): _accs_event_subscription,

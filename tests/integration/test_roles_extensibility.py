@@ -380,19 +380,22 @@ def test_two_apps_in_one_play_each_hold_their_own_wiring(run_playbook, emulator,
 
 
 def test_the_wiring_column_next_to_audit_fleet(run_playbook, emulator, openbao, test_output_dir):
-    """The documented composition: the role in audit mode in a first play, then audit_fleet, whose fleet page
-    shows the App Builder wiring column next to the store and system configuration audits."""
+    """audit_fleet audits the declared wiring itself (one list GET for the one declared kind, nothing written) and
+    its fleet page shows the App Builder wiring column next to the store audit; no system configuration is declared,
+    so that part is not audited and its column is left out."""
     reports = test_output_dir / "reports"
-    _cred, host = environment(emulator, openbao, accs_extensibility={"webhooks": [ORDER_HOOK]},
-                              accs_extensibility_fail_on_drift=False)
-    playbook = [{"name": "Audit the App Builder wiring", "hosts": "accs", "gather_facts": False,
-                 "tasks": [{"name": "Audit the wiring, keeping a failure for the fleet page", "block": [
-                     {"name": "Run the extensibility role", "ansible.builtin.import_role": {"name": ROLE}}],
-                     "rescue": [{"name": "Keep going",
-                                 "ansible.builtin.debug": {"msg": "{{ ansible_failed_result.msg }}"}}]}]},
-                {"ansible.builtin.import_playbook": "adobe_commerce.accs.audit_fleet"}]
-    run_playbook(playbook, inventory=inventory({"prod": host}), extra_vars={"accs_audit_report_dir": str(reports)},
-                 json=True).assert_rc(0)
+    cred, host = environment(emulator, openbao, accs_extensibility={"webhooks": [ORDER_HOOK]},
+                             accs_extensibility_fail_on_drift=False)
+    result = run_playbook([{"ansible.builtin.import_playbook": "adobe_commerce.accs.audit_fleet"}],
+                          inventory=inventory({"prod": host}), extra_vars={"accs_audit_report_dir": str(reports)},
+                          json=True)
+    result.assert_rc(0)
+    audited = result.task_results("Audit the store and system configuration, the App Builder wiring and the "
+                                  "credential")["prod"]
+    assert audited["extensibility"]["drift"][0]["action"] == "created" and "system_config" not in audited
+    # the list, then (a webhook would be created) the supported list its name is checked against, as the role does
+    assert [(r["method"], r["path"].rsplit("/V1/", 1)[1]) for r in ext_records(emulator, cred.tenant)] == [
+        ("GET", "webhooks/list"), ("GET", "webhooks/supportedList")]
     page = (reports / "fleet-audit.html").read_text(encoding="utf-8")
-    assert '<th id="system-config"' in page and '<th id="extensibility"' in page
+    assert '<th id="system-config"' not in page and '<th id="extensibility"' in page
     assert 'data-extensibility="1 drift"' in page
