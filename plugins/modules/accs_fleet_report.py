@@ -67,6 +67,16 @@ options:
     type: str
     default: accs_credential_health
     version_added: 0.2.0
+  audit_result:
+    description:
+      - Host variable holding each environment's registered P(adobe_commerce.accs.accs_audit#module) result (as the
+        playbooks C(audit_store_config) and C(audit_fleet) register it). Its parts C(store_config),
+        C(system_config), C(extensibility) and C(credential_health) are used where present, before the facts named
+        by O(fact), O(system_config_fact), O(extensibility_fact) and O(health_fact).
+      - A host whose result has C(failures) (or whose task failed) is listed in RV(failed_hosts).
+    type: str
+    default: accs_audit
+    version_added: 0.2.0
 attributes:
   diff_mode:
     support: none
@@ -120,6 +130,14 @@ system_config:
       C(errors) and C(not_run).
   returned: when any host has a system configuration result
   type: dict
+  version_added: 0.2.0
+failed_hosts:
+  description:
+    - Environments whose P(adobe_commerce.accs.accs_audit#module) result (O(audit_result)) has failures, or whose
+      audit task failed; the playbooks fail them in their last play.
+  returned: always
+  type: list
+  elements: str
   version_added: 0.2.0
 summary:
   description: Lines for the playbook output (counts, drifted environments, report locations).

@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     accs_requests,
     ims_token_requests,
     read_doc,
+    role_fact,
     role_host as host,
     seed_credential,
     unique,
@@ -340,3 +341,23 @@ def test_bad_variables_and_unwritable_reports_fail_and_are_reported(fleet, tmp_p
     assert lines[:2] == ["0 of 2 environments passed the store configuration audit.", "Not audited: clean, expired."]
     # the fleet report goes to the default directory, relative to where ansible-playbook ran
     assert lines[-1] == "Fleet report: %s" % (tmp_path / "w" / "accs-reports" / "fleet-store-config.html")
+
+
+# --------------------------------------------------------------------------- the role alone
+def test_the_role_sets_its_fact_writes_the_reports_and_fails_on_drift(fleet):
+    """The role (four tasks; the playbook runs accs_audit instead) gives the same result as accs_audit."""
+    playbook = [{"name": "The role alone", "hosts": "accs", "gather_facts": False, "tasks": [
+        {"name": "Run the store configuration audit",
+         "ansible.builtin.import_role": {"name": "adobe_commerce.accs.store_config_audit"}}]}]
+    report_dir, result = fleet.run("role", playbook=playbook, names=["clean", "drifted"], json=True)
+    assert result.rc == 2, result.stdout[-3000:]
+    tasks = ("Compare with the expected values and the rules", "Record why the store configuration could not be audited")
+    drifted = role_fact(result, "drifted", "accs_store_config_audit", tasks)
+    assert drifted["drift"] == DRIFT and drifted["reports_written"] is True
+    assert role_fact(result, "clean", "accs_store_config_audit", tasks)["passed"] is True
+    verdict = result.task_results("Fail when the store configuration drifted or could not be read")
+    assert verdict["clean"]["skipped"] is True
+    assert verdict["drifted"]["msg"].startswith("drifted (%s): 5 store configuration drifts: "
+                                                % fleet.creds["drifted"].base_url)
+    assert sorted(p.name for p in report_dir.iterdir()) == sorted(
+        "%s-store-config.%s" % (n, ext) for n in ("clean", "drifted") for ext in ("json", "junit.xml", "md"))
