@@ -399,3 +399,44 @@ def test_the_wiring_column_next_to_audit_fleet(run_playbook, emulator, openbao, 
     page = (reports / "fleet-audit.html").read_text(encoding="utf-8")
     assert '<th id="system-config"' not in page and '<th id="extensibility"' in page
     assert 'data-extensibility="1 drift"' in page
+
+
+def test_audit_fleet_audits_the_wiring_as_the_role_does_with_one_list_per_kind(run_playbook, emulator, openbao,
+                                                                               test_output_dir):
+    """audit_fleet (one accs_audit task) finds the drift the role finds, writes nothing, reads each kind's list once
+    (the providers once although a subscription names one), and shows no secret at -vvvv with --diff; once the role
+    has enforced the wiring, audit_fleet passes with the same single reads."""
+    reports = test_output_dir / "reports"
+    cred, host = environment(emulator, openbao, accs_extensibility=PRODUCTION)
+    inv = inventory({"prod": host}, {"accs_extensibility_common": COMMON, "accs_audit_report_dir": str(reports)})
+    fleet = [{"ansible.builtin.import_playbook": "adobe_commerce.accs.audit_fleet"}]
+    audit_task = "Audit the store and system configuration, the App Builder wiring and the credential"
+
+    result = run_playbook(fleet, inventory=inv, json=True, diff=True, verbosity=4)
+    assert result.rc == 2, result.stdout[-3000:]
+    assert ext_writes(emulator, cred.tenant) == []
+    wiring = result.task_results(audit_task)["prod"]["extensibility"]
+    assert sorted((d["kind"], d["name"], d["action"]) for d in wiring["drift"]) == [
+        ("event provider", PROVIDER_ID, "created"),
+        ("event subscription", "app.observer.catalog_product_save_after", "created"),
+        ("event subscription", "app.observer.customer_login", "created"),
+        ("webhook", "observer.checkout_cart_product_add_before before app_cart/app_validate", "created"),
+        ("webhook", "plugin.sales.api.order_management.place after app_orders/app_notify", "created"),
+    ]
+    message = result.task_results("Fail the environment with its audit failures")["prod"]["msg"]
+    assert message.startswith("prod (%s): The App Builder wiring differs from its declaration in 5 items: "
+                              % cred.base_url)
+    assert "(sensitive)" in result.stdout  # --diff shows the items, secrets masked
+    no_secrets(result, *reports.iterdir())
+
+    run_playbook(role_play(), inventory=inventory({"prod": dict(host, accs_extensibility_mode="enforce")},
+                                                  {"accs_extensibility_common": COMMON}), json=True).assert_rc(0)
+    writes = ext_writes(emulator, cred.tenant)
+    emulator.clear_requests()
+    again = run_playbook(fleet, inventory=inv, json=True, verbosity=4)
+    again.assert_rc(0)
+    assert again.task_results(audit_task)["prod"]["extensibility"]["passed"] is True
+    assert sorted((r["method"], r["path"].rsplit("/V1/", 1)[1]) for r in ext_records(emulator, cred.tenant)) == [
+        ("GET", "eventing/eventProvider"), ("GET", "eventing/getEventSubscriptions"), ("GET", "webhooks/list")]
+    assert ext_writes(emulator, cred.tenant) == [] and writes
+    no_secrets(again, *reports.iterdir())
