@@ -74,7 +74,8 @@ options:
     suboptions:
       settings:
         description:
-          - The declared settings, as P(adobe_commerce.accs.accs_system_config#module)'s O(settings) (merge the
+          - The declared settings, as P(adobe_commerce.accs.accs_system_config#module)'s
+            O(adobe_commerce.accs.accs_system_config#module:settings) (merge the
             group's and the host's with P(adobe_commerce.accs.system_config_merge#filter)).
         type: list
         elements: dict
