@@ -21,6 +21,7 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._options impor
 from ansible_collections.adobe_commerce.accs.plugins.module_utils._vault import VaultStore, normalize_path
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _health as health_lib
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as reports
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import host_variables
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -34,13 +35,6 @@ SPEC = dict(
     title=dict(type="str", default="ACCS credential health"),
     **{k: v for k, v in VAULT_SPEC.items() if k != "vault_path"}
 )
-
-
-def _host_value(hostvars, host, key):
-    try:
-        return hostvars[host].get(key)
-    except Exception:  # an undefined or untemplatable variable reads as absent
-        return None
 
 
 class ActionModule(ActionBase):
@@ -73,9 +67,10 @@ class ActionModule(ActionBase):
         documents = {}  # (mount, path) -> (document, error): one read per credential, shared by its environments
         rows = []
         for host in params["hosts"]:
-            base_url = _host_value(hostvars, host, "accs_base_url")
-            raw_path = _host_value(hostvars, host, "accs_vault_path")
-            mount = (_host_value(hostvars, host, "accs_vault_mount") or params["vault_mount"] or "secret")
+            variables = host_variables(hostvars, host, ("accs_base_url", "accs_vault_path", "accs_vault_mount"))
+            base_url = variables["accs_base_url"]
+            raw_path = variables["accs_vault_path"]
+            mount = (variables["accs_vault_mount"] or params["vault_mount"] or "secret")
             mount = str(mount).strip("/")
             try:
                 path = normalize_path(raw_path)
@@ -105,7 +100,7 @@ class ActionModule(ActionBase):
         return out
 
     def _audit(self, params, hostvars, host):
-        fact = _host_value(hostvars, host, params["audit_fact"])
+        fact = host_variables(hostvars, host, (params["audit_fact"],))[params["audit_fact"]]
         if isinstance(fact, dict):
             return fact
         if not params["audit_report_dir"]:

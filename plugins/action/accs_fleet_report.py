@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils import _reports as audit
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import ReportAction, write_files
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import (
+    ReportAction,
+    host_variables,
+    write_files,
+)
 
 SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -26,13 +30,6 @@ SPEC = dict(
 # the parts of a registered accs_audit result, and the fact option each one stands for
 AUDIT_PARTS = (("store_config", "fact"), ("system_config", "system_config_fact"),
                ("extensibility", "extensibility_fact"), ("credential_health", "health_fact"))
-
-
-def _host_value(hostvars, host, key):
-    try:
-        return hostvars[host].get(key)
-    except Exception:  # an undefined or untemplatable variable reads as absent
-        return None
 
 
 def _system_config_lines(rows, summary):
@@ -73,17 +70,19 @@ class ActionModule(ReportAction):
             if host not in hostvars:
                 rows.append(audit.fleet_row(host, None))
                 continue
-            audited = _host_value(hostvars, host, params["audit_result"])
+            names = [params["audit_result"], "accs_base_url"] + [params[option] for _key, option in AUDIT_PARTS]
+            variables = host_variables(hostvars, host, names)
+            audited = variables[params["audit_result"]]
             audited = audited if isinstance(audited, dict) else {}
             if audited.get("failures") or audited.get("failed"):
                 failed_hosts.append(host)
             # a part accs_audit returned, else the fact its role set
-            part = {option: audited[key] if isinstance(audited.get(key), dict)
-                    else _host_value(hostvars, host, params[option]) for key, option in AUDIT_PARTS}
+            part = {option: audited[key] if isinstance(audited.get(key), dict) else variables[params[option]]
+                    for key, option in AUDIT_PARTS}
             part = {option: value if isinstance(value, dict) else None for option, value in part.items()}
             if audited.get("failed") and not any(part.values()):  # the task itself failed (e.g. a bad option)
                 part["fact"] = audit.error_result(audited.get("msg") or "The audit of this environment failed.")
-            rows.append(audit.fleet_row(host, part["fact"], base_url=_host_value(hostvars, host, "accs_base_url"),
+            rows.append(audit.fleet_row(host, part["fact"], base_url=variables["accs_base_url"],
                                         system_config=part["system_config_fact"],
                                         extensibility=part["extensibility_fact"]))
             # the credential health column group, when accs_audit or the credential_health role ran earlier

@@ -38,3 +38,21 @@ def write_files(texts):
     for path, text in texts.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, text)
+
+
+def host_variables(hostvars, host, names):
+    """``{name: value}`` of ``host``'s variables ``names``; an undefined or untemplatable one reads as None.
+
+    ``hostvars[host]`` computes all of the host's variables on every access: read it once per host (a fleet
+    report over a thousand hosts would otherwise compute them several thousand times)."""
+    try:
+        variables = hostvars[host]
+    except Exception:  # an unknown host
+        return dict.fromkeys(names)
+    out = {}
+    for name in names:
+        try:
+            out[name] = variables.get(name)
+        except Exception:  # an undefined or untemplatable variable reads as absent
+            out[name] = None
+    return out
