@@ -1,6 +1,7 @@
 """Benchmark: the collection's playbooks against a plain ``ansible.builtin.uri`` baseline (issue 6).
 
-    python tests/bench/run_bench.py                       # sizes 10,50,200, 3 rounds, the 3 default cases
+    python tests/bench/run_bench.py                       # the default cases at their sizes, 3 rounds
+    python tests/bench/run_bench.py --sizes 10,200,1000 --cases fleet-cached
     python tests/bench/run_bench.py --sizes 10 --rounds 1 --cases audit-cached
     make bench BENCH_ARGS='--sizes 10,50 --rounds 3'
 
@@ -1356,9 +1357,9 @@ def main(argv=None) -> int:
                              "10,200,1000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case and N (default 3)")
     parser.add_argument("--baseline-rounds", default=DEFAULT_BASELINE_ROUNDS,
-                        help="fewer baseline rounds for some N, e.g. '200=1' or 'audit-expired:200=0'; '' for "
-                             f"--rounds everywhere (default {DEFAULT_BASELINE_ROUNDS!r}: the baseline only at N=10; "
-                             "fleet-cached's above N=200 only when named, e.g. 'fleet-cached:1000=1')")
+                        help="baseline rounds per N or case:N, added to the defaults, e.g. 'fleet-cached:200=3' or "
+                             f"'200=1'; '' for --rounds everywhere (default {DEFAULT_BASELINE_ROUNDS!r}: the baseline "
+                             "only at N=10; fleet-cached's above N=200 only when named, e.g. 'fleet-cached:1000=1')")
     parser.add_argument("--cases", default=DEFAULT_CASES,
                         help=f"comma-separated, of {', '.join(CASES)} (default: all but access-expired)")
     parser.add_argument("--forks", type=int, default=5, help="ansible forks for both sides (default 5)")
@@ -1386,6 +1387,10 @@ def main(argv=None) -> int:
     by_case = case_sizes(cases, given)
     sizes = sorted({n for name in cases for n in by_case[name]})
     try:
+        # entries given are added to the defaults (a case:N given wins over N); '' clears them: the baseline
+        # everywhere (but fleet-cached above N=200, which runs only where named)
+        if args.baseline_rounds and args.baseline_rounds != DEFAULT_BASELINE_ROUNDS:
+            args.baseline_rounds = f"{DEFAULT_BASELINE_ROUNDS},{args.baseline_rounds}"
         plan = parse_baseline_rounds(args.baseline_rounds)
     except ValueError as exc:
         parser.error(str(exc))
