@@ -856,7 +856,8 @@ class Runner:
         vault = result.vault
         if (vault["read"], vault["write"], vault["login"], vault["other"]) != (size, 0, 0, 0):
             floor.insert(0, f"Vault: {vault['read']} reads, {vault['write']} writes, {vault['login']} logins, "
-                            f"{vault['other']} other, not {size}, 0, 0, 0 ({vault['other_paths'] or ''})")
+                            f"{vault['other']} other, not {size}, 0, 0, 0"
+                            + (f" ({vault['other_paths']})" if vault["other_paths"] else ""))
         for env in environments:
             missing = [suffix for suffix in EXTENSIBILITY_REPORTS if not (report_dir / f"{env.host}{suffix}").is_file()]
             if missing:
@@ -932,6 +933,7 @@ def summarize(results: list[RunResult], sizes: list[int], cases: list[str]) -> d
                     for kind in FLEET_KINDS:
                         row[side][f"fleet_{kind}"] = _same(r.fleet.get(kind, 0) for r in runs)
                     row[side]["floor_missed"] = sum(1 for r in runs if r.floor_missed)
+                    row[side]["floor_missed_example"] = next((r.floor_missed for r in runs if r.floor_missed), [])
                 seconds = [r.second for r in runs if r.second]
                 if seconds:
                     row[side]["second"] = {
@@ -1165,6 +1167,11 @@ def markdown(summary: dict, found: list[dict], meta: dict) -> str:
                 f"| {c['write']} / {b['write']} | {c['login']} / {b['login']} | {c['accs']} / {b['accs']} "
                 f"| {c['mem']} / {b['mem']} | {c['runs']} / {b['runs']} | {c['load']} / {b['load']} |")
         lines.append("")
+        missed = [f"N={size} {side}: {row[side]['floor_missed']} of {row[side]['runs']} runs "
+                  f"({'; '.join(row[side]['floor_missed_example'])})"
+                  for size, row in rows.items() for side in SIDES if (row.get(side) or {}).get("floor_missed")]
+        if missed:
+            lines += ["Runs that missed the floor (recorded with --no-floor-stop): " + "; ".join(missed) + ".", ""]
         if seconds:
             lines += ["Second run after each timed run (everything already held; untimed in the medians): "
                       + "; ".join(seconds) + ".", ""]
@@ -1193,7 +1200,23 @@ def print_tables(summary: dict) -> None:
                 f"{_pair(c.get('ims'), b.get('ims')):>9} {_pair(c.get('vault_read'), b.get('vault_read')):>9} "
                 f"{_pair(c.get('vault_write'), b.get('vault_write')):>9} "
                 f"{_pair(c.get('vault_login'), b.get('vault_login')):>7} {_pair(c.get('accs'), b.get('accs')):>10} "
-                f"{(c.get('peak_pss') or 0) / 2**20:>4.0f}/{(b.get('peak_pss') or 0) / 2**20:<4.0f}")
+                f"{(c.get('peak_pss') or 0) / 2**20:>4.0f}/{(b.get('peak_pss') or 0) / 2**20:<4.0f}"
+                f"{_fleet_pair(c, b)}")
+
+
+def _fleet_pair(c: dict, b: dict) -> str:
+    """fleet-cached: the system configuration GETs, the App Builder list GETs and anything else, per side."""
+    if "fleet_webhooks" not in c and "fleet_webhooks" not in b:
+        return ""
+
+    def one(side):
+        if not side:
+            return "-"
+        values = [side["fleet_config_get"]] + [side[f"fleet_{kind}"] for kind in EXTENSIBILITY_LISTS] \
+            + [side["fleet_other"]]
+        return "~" if any(isinstance(v, list) for v in values) else "/".join(str(v) for v in values)
+
+    return f"  config/wh/sub/prov/other {one(c)} | {one(b)}"
 
 
 def _pair(a, b) -> str:
