@@ -10,25 +10,30 @@ What one run of this script does
 1. Builds and installs the collection from its tarball (``tests/support/ansible_runner.py``), starts
    a real OpenBao dev server with a file audit device (declarative configuration: OpenBao refuses
    to enable audit devices through its API) and the IMS/ACCS emulator.
-2. Seeds ``max(sizes)`` environments: per environment one emulator client (its own client secret,
+2. Seeds as many environments as the largest N: per environment one emulator client (its own client secret,
    refresh token and valid access token), one tenant with the emulator's clean default data that
    only answers the environment's IMS org, and one KV v2 document ``secret/bench/env-NNN`` in the
    shape the collection reads (client_id, client_secret, grant_type refresh_token, scopes,
-   refresh_token, org_id, access_token, access_token_expires_at).  The inventory of size N lists
+   refresh_token, refresh_token_issued_at a day old, org_id, access_token, access_token_expires_at).  The
+   inventory of size N lists
    the first N of them (group ``accs``, ``ansible_connection: local``, ``ansible_python_interpreter:
    "{{ ansible_playbook_python }}"``), with ``accs_expected_store_configs`` set so every check runs.
-3. For each case and each N, ``--rounds`` rounds; each round runs the collection's playbook and
-   the baseline once, alternating which goes first.  Before every run of an ``*-expired`` case
-   each document's ``access_token_expires_at`` is rewritten to the past (for both sides).
+3. For each case and each of its N (``--sizes``, else the case's own), ``--rounds`` rounds; each round runs
+   the collection's playbook and the baseline once, alternating which goes first.  Before every run of an ``*-expired`` case
+   each document's ``access_token_expires_at`` is rewritten to the past (for both sides); before every run of
+   a system configuration case or ``fleet-cached`` every tenant's system configuration is seeded with the same
+   5 drifts; before its first ``fleet-cached`` run each tenant gets the declared App Builder wiring, once.
    Per run it records: wall time of ``ansible-playbook``; CPU seconds of its whole process tree
    (``wait4`` rusage); peak memory of the process tree (a thread sums RSS and PSS over every
    process of the run's session every 50 ms); the requests made to IMS and ACCS (the emulator's
    counters, reset before the run); the requests made to Vault (the entries the run added to
-   OpenBao's audit log: KV reads, KV writes, logins, anything else).  Every run must succeed and
-   leave one report per environment, else the benchmark stops.
+   OpenBao's audit log: KV reads, KV writes, logins, anything else); for ``fleet-cached`` every ACCS request of
+   the emulator's log by kind.  Every run must succeed, leave one report per environment and make the case's
+   request minimum (its floor), else the benchmark stops (``--no-floor-stop``: a fleet run's floor is reported).
 4. Prints one table per case and writes ``build/bench/results.json`` and ``build/bench/results.md``
    (medians, ratios, time per environment, request counts per environment, peak memory, and the
-   targets of issue 6 marked met or missed).  Playbook outputs are kept in ``build/bench/runs/``.
+   targets of issues 6, 14 and 16 marked met, missed or not judged).  Playbook outputs are kept in
+   ``build/bench/runs/``.
 
 ``--profile`` additionally runs the collection's playbook once per case at the largest N with a per-task timing
 callback (``tests/bench/callback_plugins/bench_task_times.py``) and writes the slowest tasks to
