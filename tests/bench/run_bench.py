@@ -19,10 +19,11 @@ What one run of this script does
    the first N of them (group ``accs``, ``ansible_connection: local``, ``ansible_python_interpreter:
    "{{ ansible_playbook_python }}"``), with ``accs_expected_store_configs`` set so every check runs.
 3. For each case and each of its N (``--sizes``, else the case's own), ``--rounds`` rounds; each round runs
-   the collection's playbook and the baseline once, alternating which goes first.  Before every run of an ``*-expired`` case
-   each document's ``access_token_expires_at`` is rewritten to the past (for both sides); before every run of
-   a system configuration case or ``fleet-cached`` every tenant's system configuration is seeded with the same
-   5 drifts; before its first ``fleet-cached`` run each tenant gets the declared App Builder wiring, once.
+   the collection's playbook and the baseline once, alternating which goes first.  Before every run of an
+   ``*-expired`` case each document's ``access_token_expires_at`` is rewritten to the past (for both sides);
+   before every run of a system configuration case or ``fleet-cached`` every tenant's system configuration is
+   seeded with the same 5 drifts; before its first ``fleet-cached`` run each tenant gets the declared App Builder
+   wiring, once.
    Per run it records: wall time of ``ansible-playbook``; CPU seconds of its whole process tree
    (``wait4`` rusage); peak memory of the process tree (a thread sums RSS and PSS over every
    process of the run's session every 50 ms); the requests made to IMS and ACCS (the emulator's
