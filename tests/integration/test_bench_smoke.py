@@ -78,8 +78,8 @@ def test_harness_runs_every_case_at_the_request_limit(bench_env, test_output_dir
         for side in sides(case):
             if case == "fleet-cached" and side == "collection" and not FLEET_COLLECTION_AT_FLOOR:
                 # recorded, not asserted: what it misses is in the run's floor_missed
-                assert row[side]["floor_missed"] == 1, (
-                    "the collection side of fleet-cached meets the fleet floor now: set FLEET_COLLECTION_AT_FLOOR = True")
+                assert row[side]["floor_missed"] == 1, \
+                    "fleet-cached's collection side meets the fleet floor now: set FLEET_COLLECTION_AT_FLOOR = True"
                 assert row[side]["fleet_other"] == 0
                 continue
             measured = row[side]
