@@ -13,7 +13,12 @@ from ansible_collections.adobe_commerce.accs.plugins.module_utils._options impor
     ACCS_CONNECTION_RULES,
 )
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import EngineAction
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._environment_audit import PARTS, EnvironmentAudit
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._environment_audit import (
+    PARTS,
+    EnvironmentAudit,
+    options_from_variables,
+    plain,
+)
 from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._report_action import write_files
 
 
@@ -23,6 +28,17 @@ class ActionModule(EngineAction):
     def run(self, tmp=None, task_vars=None):
         result = super(EngineAction, self).run(tmp, task_vars)
         task_vars = task_vars or {}
+        args = dict(self._task.args)
+        if args.get("variables"):
+            def variable(name):
+                return self._templar.template(task_vars[name]) if name in task_vars else None
+
+            try:
+                args = options_from_variables(args, variable, args.get("parts") or [p for p, _k, _r in PARTS])
+            except ValueError as err:  # a declaration variable of the wrong shape: the roles' sentence
+                result.update(failed=True, msg="%s: %s" % (task_vars.get("inventory_hostname", "localhost"), err))
+                return result
+        self._task.args = plain(args)  # validated below (a deep copy: fast over plain data)
 
         def audit(params, hidden, warnings):
             name = params["name"] or task_vars.get("inventory_hostname") or "localhost"

@@ -325,6 +325,8 @@ ACCS_AUDIT_SPEC = dict(
     report_dir=dict(type="path", default="accs-reports"),
     name=dict(type="str"),
     fail=dict(type="bool", default=True),
+    variables=dict(type="bool", default=False),
+    parts=dict(type="list", elements="str", choices=["store", "system_config", "extensibility", "credential_health"]),
     **ACCS_TASK_SPEC
 )
 

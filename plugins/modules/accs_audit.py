@@ -166,6 +166,31 @@ options:
     description: Environment name in the reports and messages.
     type: str
     default: the inventory host name
+  variables:
+    description:
+      - Take what the task does not give from the roles' variables, as the playbooks do - C(base_url) from
+        C(accs_base_url), C(vault_path) from C(accs_vault_path), C(vault_mount), C(ims_url), C(ca_path) and
+        O(report_dir) from C(accs_vault_mount), C(accs_ims_url), C(accs_ca_path) and C(accs_audit_report_dir); the
+        parts from the variables of the roles P(adobe_commerce.accs.store_config_audit#role) (C(accs_expected_store_configs),
+        C(accs_audit_rules), C(accs_store_code), C(accs_audit_fail_on_drift)), P(adobe_commerce.accs.system_config#role)
+        (C(accs_system_config_common) merged with C(accs_system_config), C(accs_system_config_sensitive_paths),
+        C(accs_system_config_extra_sensitive_paths), C(accs_system_config_obscured_values),
+        C(accs_system_config_fail_on_drift)), P(adobe_commerce.accs.extensibility#role) (C(accs_extensibility_common)
+        merged with C(accs_extensibility), C(accs_extensibility_owner_prefix), C(accs_extensibility_prune),
+        C(accs_extensibility_sensitive_headers), C(accs_extensibility_fail_on_drift)) and
+        P(adobe_commerce.accs.credential_health#role) (C(accs_health_warn_age), C(accs_health_critical_age),
+        C(accs_health_fail_on_critical)), with the roles' defaults.
+      - The store and the credential are then audited always, the system configuration and the App Builder wiring
+        when their variables declare something; O(parts) narrows that. A part the task gives is taken as given.
+      - The task then has no argument template to compile in each environment's worker, which over many
+        environments is much of an audit's cost.
+    type: bool
+    default: false
+  parts:
+    description: With O(variables), the parts to audit (default all four, as said there).
+    type: list
+    elements: str
+    choices: [store, system_config, extensibility, credential_health]
   fail:
     description:
       - Fail the task when RV(failures) is not empty. With V(false) the task succeeds and a later task acts on
@@ -199,6 +224,11 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: Audit the environment as the playbook audit_fleet does, every input from the roles' variables
+  adobe_commerce.accs.accs_audit:
+    variables: true
+  register: audit_from_variables
+
 - name: Audit the environment (store and system configuration, App Builder wiring, credential) in one task
   adobe_commerce.accs.accs_audit:
     base_url: "{{ accs_base_url }}"

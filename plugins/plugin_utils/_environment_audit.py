@@ -59,6 +59,70 @@ WIRING = {
 }
 
 
+# variables mode (the playbooks): option -> the role variable it is taken from when the task does not give it
+CONNECTION_VARIABLES = (("base_url", "accs_base_url"), ("vault_path", "accs_vault_path"),
+                        ("vault_mount", "accs_vault_mount"), ("ims_url", "accs_ims_url"), ("ca_path", "accs_ca_path"),
+                        ("report_dir", "accs_audit_report_dir"))
+PART_VARIABLES = {
+    "store": (("expected", "accs_expected_store_configs"), ("rules", "accs_audit_rules"),
+              ("store_code", "accs_store_code"), ("fail_on_drift", "accs_audit_fail_on_drift")),
+    "system_config": (("sensitive_paths", "accs_system_config_sensitive_paths"),
+                      ("extra_sensitive_paths", "accs_system_config_extra_sensitive_paths"),
+                      ("obscured_values", "accs_system_config_obscured_values"),
+                      ("fail_on_drift", "accs_system_config_fail_on_drift")),
+    "extensibility": (("owner_prefix", "accs_extensibility_owner_prefix"), ("prune", "accs_extensibility_prune"),
+                      ("sensitive_headers", "accs_extensibility_sensitive_headers"),
+                      ("fail_on_drift", "accs_extensibility_fail_on_drift")),
+    "credential_health": (("warn_age", "accs_health_warn_age"), ("critical_age", "accs_health_critical_age"),
+                          ("fail_on_critical", "accs_health_fail_on_critical")),
+}
+
+
+def plain(value):
+    """``value`` with plain dicts, lists and strings: task variables carry Ansible's tags, which make the deep copy
+    of every argument validation several times slower (a large declaration, a thousand environments)."""
+    if isinstance(value, dict):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def options_from_variables(args, variable, parts):
+    """The task's options completed from the roles' variables (``variable(name)``: its value, None when undefined).
+
+    ``parts`` are audited when the task does not give them: the store and the credential always, the system
+    configuration and the App Builder wiring when their variables declare something (as the roles read them)."""
+    out = dict(args)
+    for option, name in CONNECTION_VARIABLES:
+        if out.get(option) is None and variable(name) is not None:
+            out[option] = variable(name)
+    for part in parts:
+        if out.get(part) is not None:
+            continue
+        given = {option: variable(name) for option, name in PART_VARIABLES[part]}
+        given = {option: value for option, value in given.items() if value is not None}
+        if part == "system_config":
+            given["settings"] = config_role.merge_settings(variable("accs_system_config_common"),
+                                                           variable("accs_system_config"))
+            if not given["settings"]:
+                continue
+        elif part == "extensibility":
+            given.update(wiring.merge(variable("accs_extensibility_common"), variable("accs_extensibility")))
+            if not (given.get("prune") or any(given[kind] for kind in wiring.KINDS)):
+                continue
+        out[part] = given
+    return out
+
+
 def _own_spec(spec):
     return {name: option for name, option in spec.items() if name not in ACCS_TASK_SPEC}
 

@@ -661,7 +661,7 @@ class Runner:
         return path
 
     def run(self, case: Case, side: str, size: int, round_no: int, order: int,
-            extra_env: dict | None = None, label: str | None = None) -> RunResult:
+            extra_env: dict | None = None, label: str | None = None, wrap: list | None = None) -> RunResult:
         if side == "collection" and case.collection_playbook.parent == BENCH_DIR:
             # a playbook of the benchmark's own that runs an installed role
             playbook_arg = str(case.collection_playbook)
@@ -697,8 +697,8 @@ class Runner:
         extra_vars = {"accs_audit_report_dir": str(report_dir), "accs_access_check_report_dir": str(report_dir)}
         if case.system_config:
             extra_vars["accs_system_config_mode"] = case.system_config
-        cmd = [venv_tool("ansible-playbook"), "-i", str(self.inventory(size, case)), "--forks", str(self.forks),
-               "-e", json.dumps(extra_vars), playbook_arg]
+        cmd = list(wrap or []) + [venv_tool("ansible-playbook"), "-i", str(self.inventory(size, case)), "--forks",
+                                  str(self.forks), "-e", json.dumps(extra_vars), playbook_arg]
         (output_dir / "command.txt").write_text(" ".join(cmd) + "\n", encoding="utf-8")
 
         load_start = list(os.getloadavg())
@@ -1335,6 +1335,32 @@ def profile(runner: Runner, cases: list[str], sizes: list[int], out_dir: Path) -
             say(text)
 
 
+SPY_RATE = 100  # samples per second per process
+
+
+def cpu_profile(runner: Runner, cases: list[str], sizes: list[int], out_dir: Path) -> None:
+    """One extra collection run per case and N under py-spy (every process, CPU only), grouped by
+    tests/bench/cpu_profile.py into cpu-profile-<case>-n<N>.md (not part of the timed results)."""
+    from tests.bench import cpu_profile as grouping
+
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if not spy:
+        raise BenchError("--cpu-profile needs py-spy (pip install py-spy): it is not a test dependency")
+    for case_name in cases:
+        for size in sizes:
+            stacks = out_dir / f"cpu-stacks-{case_name}-n{size}.txt"
+            wrap = [spy, "record", "--subprocesses", "--format", "raw", "-r", str(SPY_RATE), "-o", str(stacks), "--"]
+            result = runner.run(CASES[case_name], "collection", size, 0, 0, label=f"cpu-profile-{case_name}-n{size}",
+                                wrap=wrap)
+            runner.results.pop()  # not part of the timed results
+            text = (f"CPU profile of one collection run, {case_name} N={size}: {result.wall:.1f} s wall, "
+                    f"{result.cpu:.1f} s CPU of the run's processes (py-spy at {SPY_RATE} Hz, every process; "
+                    f"idle and waiting time not sampled)\n\n"
+                    + grouping.table(grouping.summarize(stacks.read_text(encoding="utf-8")), size, SPY_RATE))
+            (out_dir / f"cpu-profile-{case_name}-n{size}.md").write_text(text, encoding="utf-8")
+            say(text)
+
+
 def task_time_report(data: dict, size: int) -> str:
     lines = [f"per-task wall time (first host start to last host end) and summed host time, N={size}",
              f"{'wall s':>8} {'host-s':>8} {'per host ms':>11}  task"]
@@ -1395,8 +1421,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default build/bench)")
     parser.add_argument("--profile", action="store_true",
                         help="then time each task of the collection's playbook once per case at the largest N")
+    parser.add_argument("--cpu-profile", action="store_true",
+                        help="then run the collection's playbook once more per case at the largest N under py-spy and "
+                             "say where its CPU goes (tests/bench/cpu_profile.py; needs py-spy)")
     parser.add_argument("--no-keep-outputs", action="store_true", help="delete each run's stdout/stderr")
-    # until audit_fleet.yml audits everything in one task per environment, its runs miss the fleet floor
+    # record the runs that miss the floor instead of stopping (to see what a changed playbook makes)
     parser.add_argument("--no-floor-stop", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rerender", type=Path, metavar="RESULTS_JSON",
                         help="only rewrite results.md (and the tables) from an earlier results.json")
@@ -1465,6 +1494,9 @@ def main(argv=None) -> int:
             if args.profile:
                 for case_name in cases:
                     profile(runner, [case_name], [max(by_case[case_name])], out_dir)
+            if args.cpu_profile:
+                for case_name in cases:
+                    cpu_profile(runner, [case_name], [max(by_case[case_name])], out_dir)
     summary, found = write_results(out_dir, results, sizes, cases, meta())
     print_tables(summary)
     say()

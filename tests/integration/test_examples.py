@@ -437,6 +437,12 @@ def _accs_credential_health(ctx: ExampleRun, tasks: list) -> None:
 def _accs_audit(ctx: ExampleRun, tasks: list) -> None:
     result = ctx.run(tasks, ctx.host_vars())
     ctx.all_ran(result, tasks)
+    from_variables = ctx.ok(result, "Audit the environment as the playbook audit_fleet does, every input from the "
+                                    "roles' variables")
+    # the host declares expected store values only: the store and the credential are audited
+    assert sorted(k for k in ("store_config", "system_config", "extensibility", "credential_health")
+                  if k in from_variables) == ["credential_health", "store_config"]
+    assert from_variables["store_config"]["passed"] is True and from_variables["failures"] == []
     audit = ctx.ok(result, "Audit the environment (store and system configuration, App Builder wiring, credential) in "
                            "one task")
     assert audit["store_config"]["passed"] is True and audit["system_config"]["passed"] is True
@@ -448,14 +454,14 @@ def _accs_audit(ctx: ExampleRun, tasks: list) -> None:
     assert sorted(p.name for p in (ctx.cwd / "accs-reports").iterdir()) == sorted(
         "prod-%s.%s" % (kind, ext) for kind in ("store-config", "system-config", "extensibility")
         for ext in ("json", "junit.xml", "md"))
-    # one token for every part (the examples' credential holds none: one refresh), 4 store GETs, one system
-    # configuration GET, nothing written to ACCS
+    # one token for both tasks (the examples' credential holds none: one refresh, then cached), 4 store GETs each,
+    # one system configuration GET, nothing written to ACCS
     assert len(ims_token_requests(ctx.emulator, ctx.prod.client_id)) == 1
     assert len(_system_config_requests(ctx, "GET")) == 1 and _system_config_requests(ctx, "PUT") == []
     records = ctx.emulator.requests(tenant=ctx.prod.tenant)
     assert sorted(r["endpoint"] for r in records if r["endpoint"] in ("storeConfigs", "storeViews", "websites",
-                                                                      "storeGroups")) == [
-        "storeConfigs", "storeGroups", "storeViews", "websites"]
+                                                                      "storeGroups")) == sorted(
+        ["storeConfigs", "storeGroups", "storeViews", "websites"] * 2)
     assert [r["method"] for r in records if r["method"] != "GET"] == []
     ctx.no_secrets(result)
 
