@@ -18,22 +18,24 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# (area, markers): a frame matches when one of the markers is in "function (file:line)"
+# (area, markers): a frame matches when one of the markers is in "function (file:line)"; py-spy names a file by
+# its path below sys.path ("(requests/sessions.py:589)") and the collection's below its plugins folder
+# ("(module_utils/_http.py:120)", "(accs_audit.py:40)")
 AREAS = (
-    ("HTTP and TLS (requests, urllib3, ssl, socket)", ("/requests/", "/urllib3/", "ssl.py", "socket.py",
-                                                       "http/client.py")),
+    ("HTTP and TLS (requests, urllib3, hvac, ssl, socket)", ("(requests/", "(urllib3/", "(hvac/", "(ssl.py",
+                                                             "(socket.py", "(http/client.py")),
     ("imports", ("_find_and_load", "<frozen importlib")),
-    ("templating (Jinja2, Ansible's templar)", ("/jinja2/", "/_templating/", "/template/")),
-    ("the collection: audit, comparison, reports", ("/adobe_commerce/accs/plugins/",)),
+    ("templating (Jinja2, Ansible's templar)", ("(jinja2/", "/_templating/", "(ansible/template/")),
+    ("the collection: audit, comparison, reports", ("(plugin_utils/_", "(module_utils/_", "(accs_", "(ims_")),
     ("argument and variable validation", ("post_validate", "validate_argument_spec", "/arg_spec.py",
                                           "/parameters.py", "/validation.py")),
-    ("forking workers, queues, pickling", ("os.fork", "_launch_worker", "/multiprocessing/", "pickle",
+    ("forking workers, queues, pickling", ("os.fork", "_launch_worker", "(multiprocessing/", "pickle",
                                            "queue_task", "_queue")),
     ("callbacks and output", ("send_callback", "/callback/", "/plugins/callback", "display.py")),
-    ("variables (VariableManager.get_vars)", ("get_vars", "/vars/")),
+    ("variables (VariableManager.get_vars)", ("get_vars", "(ansible/vars/")),
     ("results (strategy's result processing)", ("_process_pending_results", "_wait_on_pending_results",
                                                 "task_result.py", "/_task.py")),
-    ("task execution (TaskExecutor, action loading)", ("task_executor.py", "/plugins/action/__init__.py",
+    ("task execution (TaskExecutor, action loading)", ("task_executor.py", "(ansible/plugins/action/__init__.py",
                                                        "plugins/loader.py")),
 )
 OTHER = "other (Ansible's strategy, play iterator, inventory, ...)"
