@@ -114,3 +114,29 @@ def test_harness_counts_vault_requests_and_stops_on_a_failed_run(bench_env, tmp_
     case = run_bench.Case("broken", broken, broken, False, 1, ("-access-check.junit.xml",))
     with pytest.raises(run_bench.BenchError, match="exited 2"):
         runner.run(case, "baseline", SIZE, 1, 1)
+
+
+def test_cpu_profile_groups_stacks_by_area_and_process():
+    """tests/bench/cpu_profile.py over py-spy's raw format: the innermost frame that names an area decides, and a
+    stack under two process frames is a worker's."""
+    from tests.bench import cpu_profile
+
+    main = 'process 10:"ansible-playbook x"'
+    worker = main + ';process 11:"ansible-playbook x"'
+    raw = "\n".join([
+        main + ";run (ansible/plugins/strategy/linear.py:10);_queue_task (ansible/plugins/strategy/__init__.py:5);"
+               "_launch (multiprocessing/popen_fork.py:66) 6",
+        worker + ";run (accs_audit.py:40);read (module_utils/_http.py:120);send (requests/sessions.py:589) 3",
+        worker + ";run (accs_audit.py:40);compute_drift (plugin_utils/_drift.py:160) 2",
+        worker + ";post_validate (ansible/playbook/task.py:3);compile (jinja2/environment.py:7) 1",
+        "not a stack line",
+    ])
+    summary = cpu_profile.summarize(raw)
+    assert summary["total"] == 12
+    assert summary["main"] == {"forking workers, queues, pickling": 6}
+    assert summary["worker"] == {"HTTP and TLS (requests, urllib3, hvac, ssl, socket)": 3,
+                                 "the collection: audit, comparison, reports": 2,
+                                 "templating (Jinja2, Ansible's templar)": 1}
+    table = cpu_profile.table(summary, size=2, rate=100)
+    assert "| forking workers, queues, pickling | 50% | 50% | 0% | 30.0 |" in table
+    assert table.rstrip().endswith("| all | 100% | 50% | 50% | 60.0 |")
