@@ -50,6 +50,14 @@ PROVIDER = {"provider_id": PROVIDER_ID, "instance_id": "app-inst", "label": "App
 COMMON = {"webhooks": [CART_HOOK, ORDER_HOOK], "subscriptions": [PRODUCT_SUB], "providers": [PROVIDER]}
 # production: the cart hook at its own URL (same identity, plugin.magento. spelling left alone), one more subscription
 PRODUCTION = {"webhooks": [dict(CART_HOOK, url="https://prod.app.example/validate")], "subscriptions": [LOGIN_SUB]}
+# what an audit of COMMON with PRODUCTION finds in an empty tenant: (kind, name, action), sorted
+DRIFT_OF_COMMON_AND_PRODUCTION = [
+    ("event provider", PROVIDER_ID, "created"),
+    ("event subscription", "app.observer.catalog_product_save_after", "created"),
+    ("event subscription", "app.observer.customer_login", "created"),
+    ("webhook", "observer.checkout_cart_product_add_before before app_cart/app_validate", "created"),
+    ("webhook", "plugin.sales.api.order_management.place after app_orders/app_notify", "created"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -131,13 +139,7 @@ def test_audit_reports_drift_with_zero_writes_and_fails_the_host(run_playbook, e
     assert gets.count("webhooks") == 2 and gets.count("ioEventsCheck") == 1
     wiring = fact(result, "prod")
     assert wiring["mode"] == "audit" and wiring["passed"] is False and wiring["changes"] == []
-    assert sorted((d["kind"], d["name"], d["action"]) for d in wiring["drift"]) == [
-        ("event provider", PROVIDER_ID, "created"),
-        ("event subscription", "app.observer.catalog_product_save_after", "created"),
-        ("event subscription", "app.observer.customer_login", "created"),
-        ("webhook", "observer.checkout_cart_product_add_before before app_cart/app_validate", "created"),
-        ("webhook", "plugin.sales.api.order_management.place after app_orders/app_notify", "created"),
-    ]
+    assert sorted((d["kind"], d["name"], d["action"]) for d in wiring["drift"]) == DRIFT_OF_COMMON_AND_PRODUCTION
     cart = next(d for d in wiring["drift"] if d["name"].endswith("app_cart/app_validate"))
     assert cart["after"]["url"] == "https://prod.app.example/validate"  # the host's item won
     assert cart["after"]["developer_console_oauth"]["client_secret"] == "(sensitive)"
@@ -416,13 +418,7 @@ def test_audit_fleet_audits_the_wiring_as_the_role_does_with_one_list_per_kind(r
     assert result.rc == 2, result.stdout[-3000:]
     assert ext_writes(emulator, cred.tenant) == []
     wiring = result.task_results(audit_task)["prod"]["extensibility"]
-    assert sorted((d["kind"], d["name"], d["action"]) for d in wiring["drift"]) == [
-        ("event provider", PROVIDER_ID, "created"),
-        ("event subscription", "app.observer.catalog_product_save_after", "created"),
-        ("event subscription", "app.observer.customer_login", "created"),
-        ("webhook", "observer.checkout_cart_product_add_before before app_cart/app_validate", "created"),
-        ("webhook", "plugin.sales.api.order_management.place after app_orders/app_notify", "created"),
-    ]
+    assert sorted((d["kind"], d["name"], d["action"]) for d in wiring["drift"]) == DRIFT_OF_COMMON_AND_PRODUCTION
     message = result.task_results("Fail the environment with its audit failures")["prod"]["msg"]
     assert message.startswith("prod (%s): The App Builder wiring differs from its declaration in 5 items: "
                               % cred.base_url)
