@@ -202,7 +202,6 @@ class EnvironmentAudit:
             self.hidden |= hidden
             holders.append((step, holder(params)))
         self.holders["extensibility"] = holders
-        self.declared = {kind: options[kind] for kind in wiring.KINDS}
 
     # ------------------------------------------------------------------ requests
     def run(self):

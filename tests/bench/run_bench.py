@@ -400,8 +400,8 @@ def fleet_requests(emulator, environments: list[Environment]) -> tuple[dict, lis
         if record.get("family") == "ims":
             totals["ims"] += 1
             continue
-        tenant = per_tenant.setdefault(record.get("tenant"), {"store": [], "config": [], "other": [],
-                                                                **{kind: 0 for kind in EXTENSIBILITY_LISTS}})
+        empty = {"store": [], "config": [], "other": [], **{kind: 0 for kind in EXTENSIBILITY_LISTS}}
+        tenant = per_tenant.setdefault(record.get("tenant"), empty)
         method, endpoint = record.get("method"), record.get("endpoint")
         match = re.match(r"^/[^/]+(/V1/.+?)/?$", record.get("path") or "")
         path = match.group(1) if match else record.get("path")
@@ -1120,8 +1120,9 @@ def _accs_cell(side: dict, size: int, with_put: bool) -> str:
         # fleet-cached: store GETs + system configuration GETs + the App Builder list GETs (webhooks, subscriptions,
         # providers) + anything else (writes, extra reads)
         ext = [side[f"fleet_{kind}"] for kind in EXTENSIBILITY_LISTS]
-        ext_text = ("/".join(str(v) for v in ext) + (f" ({'/'.join(f'{v / size:g}' for v in ext)})"
-                                                      if not any(isinstance(v, list) for v in ext) else " (varied)"))
+        per_env = (f" ({'/'.join(f'{v / size:g}' for v in ext)})" if not any(isinstance(v, list) for v in ext)
+                   else " (varied)")
+        ext_text = "/".join(str(v) for v in ext) + per_env
         return (f"{_fmt_count(side['accs'], size)} + {_fmt_count(side['fleet_config_get'], size)} config"
                 f" + {ext_text} wh/sub/prov + {_fmt_count(side['accs_put'], size)} PUT"
                 f" + {_fmt_count(side['fleet_other'], size)} other")
