@@ -64,8 +64,9 @@ class ActionModule(EngineAction):
                         if kind and key in out:
                             out[key].update(passed=False, error=unwritten, message=unwritten, reports_written=False)
             out["failures"] = failures
-            if self._task.diff and environment.diff(results):
-                out["diff"] = environment.diff(results)
+            diff = environment.diff(results) if self._task.diff else []
+            if diff:
+                out["diff"] = diff
             out["msg"] = " ".join(failures) if failures else "%s: %s" % (name, _summary(results))
             if failures and params["fail"]:
                 out["failed"] = True

@@ -373,12 +373,14 @@ def run_wiring(env: dict) -> tuple[int, str]:
 
 
 def run_audit(env: dict) -> tuple[int, str]:
-    """The fleet audit (store and system configuration), drift reported without failing; then the
-    system configuration enforced twice: the first run writes the drift back, the second writes nothing."""
+    """The fleet audit (store and system configuration, App Builder wiring, credential health: one task per
+    environment), drift reported without failing; then the system configuration enforced twice: the first run
+    writes the drift back, the second writes nothing."""
     reports: Path = env["reports"]
     rc, output, stats = run_ansible(env, AUDIT_PLAYBOOK, {"accs_audit_report_dir": str(reports),
                                                           "accs_audit_fail_on_drift": False,
-                                                          "accs_system_config_fail_on_drift": False})
+                                                          "accs_system_config_fail_on_drift": False,
+                                                          "accs_extensibility_fail_on_drift": False})
     failed = sorted(host for host, counts in stats.items() if counts.get("failed") or counts.get("unreachable"))
     say()
     say("== fleet audit ==")
@@ -397,8 +399,14 @@ def run_audit(env: dict) -> tuple[int, str]:
     if not drifted:
         say(f"UNEXPECTED: the system configuration audit found no drift on {DRIFT_TENANT}.")
         return 1, output
+    wiring = reports / f"{TENANTS[0]}-extensibility.json"
+    to_create = len(json.loads(wiring.read_text(encoding="utf-8")).get("drift") or []) if wiring.is_file() else None
+    if to_create != 1:
+        say(f"UNEXPECTED: the audit should find the declared webhook missing on {TENANTS[0]} (not applied yet).")
+        return 1, output
     say(f"audit finished: {DRIFT_TENANT} shows store drift (store view fr) and {len(drifted)} system configuration "
-        f"settings that differ from the declaration; nothing was written (audit mode).")
+        f"settings that differ from the declaration; every environment lacks the declared webhook (applied below); "
+        f"nothing was written (audit mode).")
     outputs = [output]
     say()
     say("== enforce the declared system configuration (twice) ==")
