@@ -59,6 +59,11 @@ def no_log_values(spec, params):
     return hidden
 
 
+def failed_result(err):
+    """The result of a step that raised ``err`` (an AccsError): its details, its sentence and its kind."""
+    return dict(err.details, failed=True, msg=err.message, error_kind=err.kind)
+
+
 class EngineAction(ActionBase):
     OPERATION = None    # a module_utils._operations.Operation: module name, spec, rules, typed options, engine
     SECRET_RESULTS = ()  # result keys that hold a secret: such a result is hidden from output
@@ -105,7 +110,7 @@ class EngineAction(ActionBase):
         try:
             outcome = step(params, hidden, warnings)
         except AccsError as err:
-            outcome = dict(err.details, failed=True, msg=err.message, error_kind=err.kind)
+            outcome = failed_result(err)
         except Exception as exc:  # a bug: one sentence; the traceback, scrubbed, goes to `exception` (-vvv)
             outcome = {"failed": True, "msg": unexpected_error_message(exc), "error_kind": INTERNAL_KIND,
                        "exception": scrubbed_traceback(hidden)}

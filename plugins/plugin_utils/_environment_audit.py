@@ -45,7 +45,7 @@ from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._drift import 
     normalize_expected,
     normalize_rules,
 )
-from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import no_log_values
+from ansible_collections.adobe_commerce.accs.plugins.plugin_utils._engine_action import failed_result, no_log_values
 
 STORE_ENDPOINTS = ("storeConfigs", "storeViews", "websites", "storeGroups")
 # part -> (key of the result, report kind); the result keys are the facts the roles set, without "accs_"
@@ -136,11 +136,6 @@ def _validated(spec, params, where):
     return outcome.validated_parameters, no_log_values(spec, outcome.validated_parameters)
 
 
-def _failed(err):
-    """A failed step's answer, in the shape the roles register it."""
-    return dict(err.details, failed=True, msg=err.message, error_kind=err.kind)
-
-
 class EnvironmentAudit:
     """The audit of one environment: ``prepare`` (no request), then ``run`` over one ACCS client."""
 
@@ -218,7 +213,7 @@ class EnvironmentAudit:
             try:
                 answers["system_config"] = self.holders["system_config"](client, True, self.warnings)
             except AccsError as err:
-                answers["system_config"] = _failed(err)
+                answers["system_config"] = failed_result(err)
         if "extensibility" in self.holders:
             listings = {}  # each list read once for all kinds (read only: nothing changes them during the audit)
             steps = answers["extensibility"] = {}
@@ -226,7 +221,7 @@ class EnvironmentAudit:
                 try:
                     steps[step] = hold(client, True, self.warnings, listings=listings)
                 except AccsError as err:
-                    steps[step] = _failed(err)
+                    steps[step] = failed_result(err)
         self.answers = answers
         results = self._results(answers=answers, credential=tokens.credential)
         results["token"] = token_facts(tokens, client)
