@@ -90,7 +90,7 @@ def parse_token_response(response, grant_type):
     if isinstance(expires_in, str) and expires_in.strip().isdigit():
         expires_in = int(expires_in.strip())
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) \
-            or (isinstance(expires_in, float) and math.isnan(expires_in)) or expires_in <= 0 or expires_in > 10 ** 9:
+            or (isinstance(expires_in, float) and math.isnan(expires_in)) or expires_in < 1 or expires_in > 10 ** 9:
         raise TransportError(
             "IMS answered without a usable expires_in (seconds)%s: the token cannot be cached safely; check that "
             "ims_url uses the token/v3 endpoint of IMS." % debug_ref(dbg))
